@@ -1,0 +1,15 @@
+//go:build tools
+
+// Package iscdesk pins modules that packages are about to use, so that go mod tidy keeps them while the
+// tree is being built up. Remove a line once a real import uses the module.
+package iscdesk
+
+import (
+	_ "github.com/hashicorp/go-getter/v2"
+	_ "github.com/klauspost/compress/zstd"
+	_ "github.com/spf13/cobra"
+	_ "github.com/stretchr/testify/require"
+	_ "go.etcd.io/bbolt"
+	_ "go.yaml.in/yaml/v3"
+	_ "golang.org/x/sys/unix"
+)
