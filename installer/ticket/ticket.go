@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/iscdesk/iscdesk/installer/manifest"
 )
 
 // Ext is the file extension of a ticket on disk.
@@ -58,9 +60,7 @@ type Checks struct {
 }
 
 var (
-	productPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
-	// Dotted numbers with an optional -suffix, as package.yaml "version".
-	versionPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*(-[0-9A-Za-z][0-9A-Za-z.+-]*)?$`)
+	productPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	knownOS        = map[string]bool{"linux": true, "windows": true, "darwin": true}
 	knownArch      = map[string]bool{"amd64": true, "arm64": true}
 	urlSchemes     = map[string]bool{"https": true, "http": true, "file": true, "s3": true}
@@ -86,13 +86,13 @@ func (t *Ticket) Validate() error {
 			"; the marketplace (or the vendor's signing tool) issued a ticket this agent cannot use")
 	}
 	if !productPattern.MatchString(t.Product) {
-		return bad("product id %.64q is not lower-case letters, digits, '.', '_' or '-' (at most 128)", t.Product)
+		return bad("product id %.64q is not lower-case letters, digits, '.', '_' or '-' (at most 64), as in package.yaml", t.Product)
 	}
 	if err := checkText("name", t.Name, true); err != nil {
 		return bad("%v", err)
 	}
-	if len(t.Version) > maxVersionLen || !versionPattern.MatchString(t.Version) {
-		return bad("version %.64q is not dotted numbers with an optional -suffix (like 2.1.0 or 2.1.0-rc1)", t.Version)
+	if !manifest.ValidVersion(t.Version) {
+		return bad("version %.64q is not dotted numbers with an optional -suffix (like 2.1.0 or 2.1.0-rc.1)", t.Version)
 	}
 	if _, _, err := splitPlatform(t.Platform); err != nil {
 		return bad("%v", err)
@@ -167,7 +167,7 @@ func (t *Ticket) Check(c Checks) error {
 		return refuse(ErrPlatform, fmt.Sprintf("ticket for %s is for %s but this machine is %s/%s; get the ticket for this platform from the marketplace",
 			t, t.Platform, goos, goarch))
 	}
-	if c.Installed != "" && !c.AllowDowngrade && compareVersions(t.Version, c.Installed) < 0 {
+	if c.Installed != "" && !c.AllowDowngrade && manifest.CompareVersions(t.Version, c.Installed) < 0 {
 		return refuse(ErrDowngrade, fmt.Sprintf("ticket for %s would replace the installed %s with an older version; uninstall first or allow the downgrade explicitly",
 			t, clip(c.Installed, maxVersionLen)))
 	}

@@ -367,25 +367,6 @@ func TestMatchPackage(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want int
-	}{
-		{"1.0", "1.0.0", 0},
-		{"1.2", "1.10", -1},
-		{"10", "9.9.9", 1},
-		{"2.1.0-rc1", "2.1.0", -1},
-		{"2.1.0-rc1", "2.1.0-rc2", -1},
-		{"2.1.0-beta", "2.1.0-beta", 0},
-		{"100000000000000000000.1", "99999999999999999999.1", 1},
-	}
-	for _, c := range cases {
-		assert.Equal(t, c.want, compareVersions(c.a, c.b), "%s vs %s", c.a, c.b)
-		assert.Equal(t, -c.want, compareVersions(c.b, c.a), "%s vs %s", c.b, c.a)
-	}
-}
-
 func TestErrorsAreUnwrappable(t *testing.T) {
 	_, err := NewKeyring().Verify([]byte("{"), now)
 	require.ErrorIs(t, err, ErrMalformed)
