@@ -123,7 +123,7 @@ type DetectRule struct {
 type FileRule struct {
 	Path string
 	// Version, when set, reads the installed version; the rule then also requires it to equal the
-	// package version unless MinVersion says otherwise.
+	// package version. With neither File nor Command set it reads the text of Path itself.
 	Version *VersionSource
 }
 
@@ -132,7 +132,7 @@ type FileRule struct {
 type VersionSource struct {
 	File    string   // a file whose text holds the version
 	Command []string // or a command whose stdout+stderr holds it
-	Pattern string   // default `(\d+(?:\.\d+)+)`
+	Pattern string   // RE2; Parse sets DefaultVersionPattern when none is written
 }
 
 // CommandRule runs a command (a script) whose exit status 0 means installed.
@@ -165,3 +165,6 @@ type Vars struct {
 	ID         string
 	Mode       string
 }
+
+// DefaultVersionPattern reads the first dotted number, such as 2.1.0, when a version source sets no pattern.
+const DefaultVersionPattern = `(\d+(?:\.\d+)+)`
