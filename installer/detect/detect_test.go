@@ -164,6 +164,9 @@ func TestRuleKinds(t *testing.T) {
 		{name: "rpm not installed", detail: "rpm: package libfoo is not installed", det: Detector{Runner: fakeRunner{
 			"rpm": {out: "package libfoo is not installed\n", code: 1},
 		}}, rule: func(*testing.T, string) manifest.DetectRule { return manifest.DetectRule{Rpm: "libfoo"} }},
+		{name: "rpm database unreadable", detail: "rpm: exit status 1: error: cannot open Packages database in /var/lib/rpm",
+			det:  Detector{Runner: fakeRunner{"rpm": {out: "error: rpmdb: BDB0113 Thread/process 1/2 failed\nerror: cannot open Packages database in /var/lib/rpm\n", code: 1}}},
+			rule: func(*testing.T, string) manifest.DetectRule { return manifest.DetectRule{Rpm: "libfoo"} }},
 		{name: "rpm not on PATH", detail: "rpm: cannot run rpm: not in the fake runner", det: Detector{Runner: fakeRunner{}},
 			rule: func(*testing.T, string) manifest.DetectRule { return manifest.DetectRule{Rpm: "libfoo"} }},
 

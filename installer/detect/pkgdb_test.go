@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"os/exec"
 	"testing"
 
@@ -86,4 +87,25 @@ func TestRealDpkgQuery(t *testing.T) {
 	assert.False(t, res.Rules[1].Held)
 	assert.Equal(t, "dpkg: package iscdesk-no-such-package is not installed", res.Rules[1].Detail)
 	assert.False(t, res.Installed)
+}
+
+// recordingRunner records the commands it is asked to run and answers each with exit status 1.
+type recordingRunner struct{ calls [][]string }
+
+func (r *recordingRunner) Output(_ context.Context, dir string, argv []string) ([]byte, int, error) {
+	r.calls = append(r.calls, append([]string{"dir=" + dir}, argv...))
+	return nil, 1, nil
+}
+
+func TestPackageQueryCommands(t *testing.T) {
+	t.Parallel()
+	r := &recordingRunner{}
+	d := Detector{Runner: r}
+	rules := []manifest.DetectRule{{Dpkg: "solver-{{.Version}}"}, {Rpm: "-solver"}}
+	_, err := d.Detect(t.Context(), rules, manifest.Vars{Version: "2.1"})
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{
+		{"dir=", "dpkg-query", "-W", "-f=${Status}\t${Version}\n", "--", "solver-2.1"},
+		{"dir=", "rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}\n", "--", "-solver"},
+	}, r.calls, "names are templates, and a name cannot pass for an option")
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -64,5 +65,20 @@ func TestProductCodeOfKey(t *testing.T) {
 		"": "",
 	} {
 		assert.Equal(t, want, productCodeOfKey(key), "key %q", key)
+	}
+}
+
+// BenchmarkMatch matches by name among as many entries as a well-used Windows machine lists.
+func BenchmarkMatch(b *testing.B) {
+	entries := make([]UninstallEntry, 2000)
+	for i := range entries {
+		entries[i] = UninstallEntry{Key: fmt.Sprintf("App %d", i), DisplayName: fmt.Sprintf("Application %d", i),
+			DisplayVersion: fmt.Sprintf("1.%d.0", i), Publisher: "Vendor"}
+	}
+	r := manifest.RegistryRule{DisplayName: `^Application 19\d\d$`, Publisher: "vendor"}
+	for b.Loop() {
+		if _, ok := Match(entries, r); !ok {
+			b.Fatal("no match")
+		}
 	}
 }

@@ -126,7 +126,8 @@ func (e *evaluation) rpm(ctx context.Context, name string) (RuleResult, error) {
 	switch {
 	case failure == "" && installed:
 		rr.Held, rr.Version = true, version
-	case failure == "exit status 1" || failure == "":
+	case failure == "" || (failure == "exit status 1" && strings.Contains(string(out), " is not installed")):
+		// rpm also exits 1 when it cannot read its database; only its own words mean "not installed".
 		rr.Detail = fmt.Sprintf("rpm: package %s is not installed", name)
 	default:
 		rr.Detail = "rpm: " + withOutput(failure, out)
@@ -135,6 +136,8 @@ func (e *evaluation) rpm(ctx context.Context, name string) (RuleResult, error) {
 }
 
 // registry evaluates a registry rule against the Uninstall entries, read once per Detect call.
+// Its fields are literal, not templates: DisplayName is a regular expression, where "{{" would be
+// ambiguous, and a ProductCode never changes with the install.
 func (e *evaluation) registry(r *manifest.RegistryRule) (RuleResult, error) {
 	if r.ProductCode == "" && r.DisplayName == "" {
 		return RuleResult{}, fmt.Errorf("%w: registry rule names neither a ProductCode nor a DisplayName", errBadRule)
