@@ -217,7 +217,9 @@ func TestFetchFromMisbehavingServer(t *testing.T) {
 			plan:    func(int) reply { return reply{corrupt: true} },
 			wantErr: ErrHashMismatch,
 			wantMsg: []string{fmt.Sprintf("served %d bytes whose SHA-256 is", size), "the file was deleted"},
-			check:   func(t *testing.T, s *server) { assert.EqualValues(t, 1, s.requests.Load(), "bad bytes are not fetched again") },
+			check: func(t *testing.T, s *server) {
+				assert.EqualValues(t, 1, s.requests.Load(), "bad bytes are not fetched again")
+			},
 		},
 		{
 			name:    "serves more bytes than the ticket says",
@@ -231,7 +233,9 @@ func TestFetchFromMisbehavingServer(t *testing.T) {
 			bigger:  true,
 			wantErr: ErrHashMismatch,
 			wantMsg: []string{fmt.Sprintf("serves %d bytes but the ticket says %d", size+1000, size)},
-			check:   func(t *testing.T, s *server) { assert.EqualValues(t, 1, s.requests.Load(), "a wrong size is not retried") },
+			check: func(t *testing.T, s *server) {
+				assert.EqualValues(t, 1, s.requests.Load(), "a wrong size is not retried")
+			},
 		},
 	}
 	for _, tc := range tests {
