@@ -73,6 +73,8 @@ type reply struct {
 	wrongStart  int64  // answer a Range request from this many bytes before the asked offset
 	corrupt     bool   // flip one byte in the middle of the file
 	chunked     bool   // send no Content-Length
+	hookAt      int64  // call hook once this many body bytes are sent, then go on
+	hook        func()
 }
 
 // server is a file server on 127.0.0.1 that misbehaves as plan says.
@@ -172,6 +174,9 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		if rp.stallAfter > 0 {
 			chunk = min(chunk, rp.stallAfter-written)
 		}
+		if rp.hook != nil && written < rp.hookAt {
+			chunk = min(chunk, rp.hookAt-written)
+		}
 		if s.pauseAt > 0 {
 			if left := s.pauseAt - s.sent.Load(); left > 0 {
 				chunk = min(chunk, left)
@@ -189,6 +194,10 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		pos += int64(k)
 		if err != nil {
 			return
+		}
+		if rp.hook != nil && written == rp.hookAt {
+			rc.Flush()
+			rp.hook()
 		}
 		switch {
 		case rp.dropAfter > 0 && written >= rp.dropAfter:
