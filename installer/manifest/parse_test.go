@@ -124,7 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "name is a list", old: "name: Demo Solver", new: "name: [Demo, Solver]",
 			want: []string{"package.yaml:3:1: name must be a single value, not a list"}},
 		{name: "installer not a mapping", old: "    installer:\n      type: script\n      install: [sh, install.sh]\n      uninstall: sh uninstall.sh\n",
-			new: "    installer: script\n",
+			new:  "    installer: script\n",
 			want: []string{"package.yaml:8:5: platforms.linux.installer must be a mapping (key: value lines), not the value \"script\""}},
 		{name: "unknown installer type", old: "type: script", new: "type: msii",
 			want: []string{`package.yaml:9:7: installer type "msii" is not known; did you mean "msi"?`}},
@@ -189,16 +189,16 @@ func TestParseErrors(t *testing.T) {
 		{name: "bad disk space", old: "    on_interrupt:", new: "    disk_space: 20 MiBs\n    on_interrupt:",
 			want: []string{`package.yaml:12:5: disk_space: size "20 MiBs" has an unknown unit "MiBs"; use KiB, MiB`}},
 		{name: "msi without product code", base: windowsBase, old: "      type: script\n      install: [sh, install.sh]\n      uninstall: sh uninstall.sh\n",
-			new: "      type: msi\n      file: setup.msi\n",
+			new:  "      type: msi\n      file: setup.msi\n",
 			want: []string{"package.yaml:8:5: product_code is missing under platforms.windows.installer; type msi needs the MSI ProductCode"}},
 		{name: "msi bad product code", base: windowsBase, old: "      type: script\n      install: [sh, install.sh]\n      uninstall: sh uninstall.sh\n",
-			new: "      type: msi\n      file: setup.msi\n      product_code: 1234\n",
+			new:  "      type: msi\n      file: setup.msi\n      product_code: 1234\n",
 			want: []string{`package.yaml:11:7: product_code "1234" is not a GUID; write it in braces, quoted`}},
 		{name: "msi file outside the package", base: windowsBase, old: "      type: script\n      install: [sh, install.sh]\n      uninstall: sh uninstall.sh\n",
-			new: "      type: msi\n      file: ..\\setup.msi\n      product_code: \"{6F1E2A3B-4C5D-4E6F-8A9B-0C1D2E3F4A5B}\"\n",
+			new:  "      type: msi\n      file: ..\\setup.msi\n      product_code: \"{6F1E2A3B-4C5D-4E6F-8A9B-0C1D2E3F4A5B}\"\n",
 			want: []string{`package.yaml:10:7: file "..\\setup.msi" is not inside the package; write its path relative to the package`}},
 		{name: "nsis without uninstall", base: windowsBase, old: "      type: script\n      install: [sh, install.sh]\n      uninstall: sh uninstall.sh\n",
-			new: "      type: nsis\n      file: setup.exe\n",
+			new:  "      type: nsis\n      file: setup.exe\n",
 			want: []string{`package.yaml:8:5: uninstall is missing under platforms.windows.installer; type nsis needs the silent uninstall command, such as uninstall: "{{.InstallDir}}\uninstall.exe /S"`}},
 		{name: "anchor", old: "name: Demo Solver", new: "name: &n Demo Solver",
 			want: []string{"package.yaml:3:7: YAML anchors and aliases (&name, *name) are not allowed in package.yaml; write the value out"}},
@@ -324,4 +324,3 @@ func TestErrorFormat(t *testing.T) {
 		assert.Equal(t, tt.want, tt.e.Error())
 	}
 }
-

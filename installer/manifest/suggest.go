@@ -10,6 +10,10 @@ import (
 func suggest(got string, known []string) string {
 	best, bestDist := "", -1
 	for _, k := range known {
+		// A cut-off word ("Instal" for "InstallDir") is as good as a typo.
+		if len(got) >= 3 && strings.HasPrefix(strings.ToLower(k), strings.ToLower(got)) {
+			return fmt.Sprintf("did you mean %q?", k)
+		}
 		d := editDistance(strings.ToLower(got), strings.ToLower(k))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = k, d
