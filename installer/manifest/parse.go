@@ -117,9 +117,16 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // yamlError turns a YAML syntax error into an *Error with its line.
 func yamlError(file string, err error) *Error {
 	msg := err.Error()
+	hint := "check the indentation and the quotes here and on the line before"
+	switch {
+	case strings.Contains(msg, "escape character"):
+		hint = "a backslash in double quotes starts an escape: write Windows paths in single quotes"
+	case strings.Contains(msg, "tab character"), strings.Contains(msg, "cannot start any token"):
+		hint = "indent with spaces, not tabs"
+	}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: m[2] + " (YAML syntax; check the indentation and the quotes here and on the line before)"}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("%s (YAML syntax; %s)", m[2], hint)}
 	}
 	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ") + " (YAML syntax)"}
 }

@@ -8,7 +8,11 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
+
+// maxTextLen bounds name and publisher, which are shown in lists.
+const maxTextLen = 200
 
 // MaxTimeout is the longest timeout a package may set for one step.
 const MaxTimeout = 24 * time.Hour
@@ -112,6 +116,8 @@ func checkText(p *problems, key, s, example string, required bool) {
 		p.add(key, "%s holds control characters; write plain text", key)
 	case key != "description" && strings.Contains(s, "\n"):
 		p.add(key, "%s spans several lines; write it on one line", key)
+	case key != "description" && utf8.RuneCountInString(s) > maxTextLen:
+		p.add(key, "%s is longer than %d characters; shorten it and put the rest in description", key, maxTextLen)
 	}
 }
 
@@ -277,6 +283,11 @@ func checkCommand(p *problems, path string, argv []string) {
 }
 
 func checkTemplate(p *problems, path, tmpl string) {
+	if strings.ContainsFunc(tmpl, unicode.IsControl) {
+		// Most often a Windows path in double quotes, where YAML reads \b, \t, \n... as escapes.
+		p.add(path, "%s holds a control character; write Windows paths in single quotes ('C:\\x\\bin'), where YAML keeps backslashes", path)
+		return
+	}
 	if _, err := parseTemplate(tmpl); err != nil {
 		p.add(path, "%s: %v", path, err)
 	}
