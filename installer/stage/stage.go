@@ -123,6 +123,7 @@ func Dir(ctx context.Context, src, dst string, o Options) (err error) {
 	return nil
 }
 
+// removePartials removes the partial copies of dst (dst.partial-*) that an earlier Dir left behind.
 func removePartials(dst string) error {
 	parent, prefix := filepath.Dir(dst), filepath.Base(dst)+".partial-"
 	des, err := os.ReadDir(parent)
