@@ -142,7 +142,7 @@ type CommandRule struct {
 }
 
 // RegistryRule matches Windows ARP entries by ProductCode, or by DisplayName (a regular expression)
-// and optionally Publisher; the installed version is DisplayVersion.
+// and optionally Publisher (equal, ignoring case); the installed version is DisplayVersion.
 type RegistryRule struct {
 	ProductCode string
 	DisplayName string
@@ -156,7 +156,8 @@ type License struct {
 }
 
 // Vars are the values templates in commands and paths may use: {{.InstallDir}}, {{.PackageDir}},
-// {{.LogFile}}, {{.Version}}, {{.ID}}, {{.Mode}}.
+// {{.LogFile}}, {{.Version}}, {{.ID}}, {{.Mode}}. Mode is set by the engine: install, continue (a
+// cut-off install run again), overwrite (clean-up and fresh install) or uninstall.
 type Vars struct {
 	InstallDir string
 	PackageDir string

@@ -381,10 +381,8 @@ func validateRegistry(p *problems, path, osName string, r *RegistryRule) {
 	case r.DisplayName == "":
 		p.add(path, "registry rule needs product_code or display_name, such as registry: {display_name: '^Demo Solver '}")
 	default:
-		for key, re := range map[string]string{"display_name": r.DisplayName, "publisher": r.Publisher} {
-			if _, err := regexp.Compile(re); err != nil {
-				p.add(path+"."+key, "%s %q is not a regular expression (%v); write RE2 syntax in single quotes", key, re, err)
-			}
+		if _, err := regexp.Compile(r.DisplayName); err != nil {
+			p.add(path+".display_name", "display_name %q is not a regular expression (%v); write RE2 syntax in single quotes, such as '^Demo Solver '", r.DisplayName, err)
 		}
 	}
 }
