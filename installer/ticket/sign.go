@@ -131,8 +131,8 @@ func (k *Keyring) Verify(data []byte, now time.Time) (*Ticket, error) {
 		if trusted == "" {
 			trusted = "none"
 		}
-		return nil, refuse(ErrUnknownKey, fmt.Sprintf("ticket for %s is signed by key %.40q, which this agent does not trust (trusted: %s); if that key is the marketplace's, add its public key line (iscdesk-ed25519-public %.16s ...) to the trusted keys in the agent config and restart the agent",
-			&claimed, env.KeyID, trusted, env.KeyID))
+		return nil, refuse(ErrUnknownKey, fmt.Sprintf("ticket for %s is signed by key %.40q, which this agent does not trust (trusted: %s); if that key is the marketplace's, add its public key line (iscdesk-ed25519-public <id> <key>) to the trusted keys in the agent config and restart the agent",
+			&claimed, env.KeyID, trusted))
 	}
 	if !ed25519.Verify(pub.Key, payload, sig) {
 		return nil, refuse(ErrBadSignature, fmt.Sprintf("ticket for %s was altered after signing or signed by another key; get a fresh ticket from the marketplace", &claimed))

@@ -75,8 +75,12 @@ const (
 )
 
 // String names the ticket for messages: `"demo-solver" 2.1.0`.
+// Before the signature is checked the fields are untrusted, so an odd version is quoted.
 func (t *Ticket) String() string {
-	return fmt.Sprintf("%q %s", clip(t.Product, 64), clip(t.Version, maxVersionLen))
+	if manifest.ValidVersion(t.Version) {
+		return fmt.Sprintf("%q %s", clip(t.Product, 64), t.Version)
+	}
+	return fmt.Sprintf("%q %q", clip(t.Product, 64), clip(t.Version, maxVersionLen))
 }
 
 // Validate checks every field on its own (not the signature, not the time). Sign and Verify call it.

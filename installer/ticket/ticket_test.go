@@ -372,3 +372,15 @@ func TestErrorsAreUnwrappable(t *testing.T) {
 	require.ErrorIs(t, err, ErrMalformed)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the JSON decoder's error is kept")
 }
+
+func TestStringQuotesOddVersions(t *testing.T) {
+	cases := []struct{ product, version, want string }{
+		{"demo-solver", "2.1.0", `"demo-solver" 2.1.0`},
+		{"demo-solver", "2.1.0\nok", `"demo-solver" "2.1.0\nok"`},
+		{"x\x1b[2J", "", `"x\x1b[2J" ""`},
+	}
+	for _, c := range cases {
+		tk := Ticket{Product: c.product, Version: c.version}
+		assert.Equal(t, c.want, tk.String())
+	}
+}
