@@ -21,7 +21,7 @@ func stat(pid int) (status, error) {
 
 // Group returns the live (non-zombie) members of process group pgid.
 func Group(pgid int) []int {
-	if pgid <= 1 {
+	if pgid <= 1 || groupGone(pgid) {
 		return nil
 	}
 	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pgrp", pgid)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // stat reads /proc/PID/stat. The command name (field 2) may hold spaces and parentheses, so the
@@ -65,23 +67,48 @@ func FindByToken(token string) []int {
 	want := []byte(TokenEnv + "=" + token)
 	var found []int
 	for _, pid := range pids() {
-		env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-		if err != nil || len(env) == 0 { // gone, or a zombie / kernel thread (empty environ)
-			continue
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if bytes.Equal(kv, want) {
-				found = append(found, pid)
-				break
-			}
+		if hasEnv(pid, want) {
+			found = append(found, pid)
 		}
 	}
 	return found
 }
 
+// pfKthread is PF_KTHREAD in the flags of /proc/PID/stat.
+const pfKthread = 0x00200000
+
+// execRetries bounds the re-reads of an environment that is empty because its process is in execve.
+const execRetries = 50
+
+// hasEnv reports whether the environment of pid holds the entry want.
+func hasEnv(pid int, want []byte) bool {
+	path := "/proc/" + strconv.Itoa(pid) + "/environ"
+	for range execRetries {
+		env, err := os.ReadFile(path)
+		if err != nil {
+			return false // gone, or not ours to read
+		}
+		if len(env) > 0 {
+			return slices.ContainsFunc(bytes.Split(env, []byte{0}), func(kv []byte) bool { return bytes.Equal(kv, want) })
+		}
+		// Empty: a kernel thread, a zombie, or a process in the middle of execve whose new
+		// environment is not mapped yet. Only the last can be a step's, and it is worth the wait:
+		// "exec sleep 1000" must not slip through a scan.
+		f, err := readStat(pid)
+		if err != nil || len(f) < 7 || f[0] == "Z" || f[0] == "X" {
+			return false
+		}
+		if flags, err := strconv.ParseUint(f[6], 10, 64); err != nil || flags&pfKthread != 0 {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
+}
+
 // Group returns the live (non-zombie) members of process group pgid.
 func Group(pgid int) []int {
-	if pgid <= 1 {
+	if pgid <= 1 || groupGone(pgid) {
 		return nil
 	}
 	var found []int

@@ -19,3 +19,9 @@ func KillGroup(pid int) error {
 	}
 	return nil
 }
+
+// groupGone reports, with one syscall instead of a scan of every process, that no process (not even
+// a zombie) is left in group pgid.
+func groupGone(pgid int) bool {
+	return errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)
+}

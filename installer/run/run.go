@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/iscdesk/iscdesk/installer/manifest"
@@ -135,7 +136,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	// One pipe for stdout and stderr keeps them in the order they were written.
 	cmd.Stdout, cmd.Stderr = pw, pw
 	begin := time.Now()
-	t, err := startTree(cmd, token)
+	cmd, t, err := start(ctx, cmd, token)
 	pw.Close() // the step's processes hold the only write ends now
 	if err != nil {
 		pr.Close()
@@ -257,6 +258,28 @@ func lookPath(name, dir string) (string, error) {
 		return "", fmt.Errorf("run %s: not found in %s: %w; check the command in the package manifest", name, dir, err)
 	default:
 		return "", fmt.Errorf("run %s: not found in PATH: %w; install it or give its path in the package manifest", name, err)
+	}
+}
+
+// textBusyRetries bounds the retries of a start that failed with ETXTBSY.
+const textBusyRetries = 10
+
+// start starts cmd in a tree. A freshly staged executable can fail with "text file busy" while
+// another goroutine of the agent forks: the child briefly holds a copy of the file's write descriptor
+// until it execs (golang/go#22315). That clears within milliseconds, so the start is retried with a
+// fresh Cmd (one cannot be started twice).
+func start(ctx context.Context, cmd *exec.Cmd, token string) (*exec.Cmd, tree, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := startTree(cmd, token)
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || attempt == textBusyRetries {
+			return cmd, t, err
+		}
+		select {
+		case <-ctx.Done():
+			return cmd, nil, err
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Dir: cmd.Dir, Env: cmd.Env, Stdout: cmd.Stdout, Stderr: cmd.Stderr}
 	}
 }
 
