@@ -116,7 +116,7 @@ func (c *cache) lookup(sha string, size int64) (string, bool) {
 	}
 	if fi.Size() != size {
 		// Not what the ticket says: never hand it out. It is refetched.
-		os.Remove(p)
+		removeReadOnly(p)
 		return "", false
 	}
 	now := time.Now()
@@ -178,11 +178,17 @@ func (c *cache) evict(capBytes int64, keep string, log *slog.Logger) {
 		if total <= capBytes {
 			return
 		}
-		if err := os.Remove(it.path); err != nil {
+		if err := removeReadOnly(it.path); err != nil {
 			log.Warn("fetch: evicting from the cache", "path", it.path, "err", err)
 			continue
 		}
 		total -= it.size
 		log.Info("fetch: evicted from the cache", "path", it.path, "bytes", it.size)
 	}
+}
+
+// removeReadOnly deletes a cached file, which is 0400: Windows refuses to delete read-only files.
+func removeReadOnly(path string) error {
+	_ = os.Chmod(path, 0o600) // if this fails, Remove says why
+	return os.Remove(path)
 }

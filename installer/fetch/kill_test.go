@@ -54,7 +54,8 @@ func TestKillAndResume(t *testing.T) {
 	sha := c.sha256()
 	s := newServer(t, version{data: c, size: size, etag: `"big"`}, nil)
 	// Not on a 4 MiB boundary, so that resuming from the last checkpoint alone would resend > 1 %.
-	s.pauseAt = 103<<20 - 12345
+	const pauseAt = 103<<20 - 12345
+	s.pauseAt.Store(pauseAt)
 	dir := t.TempDir()
 
 	child := func() (*exec.Cmd, *bytes.Buffer) {
@@ -73,26 +74,26 @@ func TestKillAndResume(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		first.Process.Kill()
 		first.Wait()
-		t.Fatalf("the server did not reach %d bytes; child output:\n%s", s.pauseAt, out)
+		t.Fatalf("the server did not reach %d bytes; child output:\n%s", pauseAt, out)
 	}
 	// Kill once the child has written what it received: the count then measures our resume, not
 	// the bytes that were still in the kernel's socket buffers.
 	part := filepath.Join(dir, sha+".partial")
 	require.Eventually(t, func() bool {
 		fi, err := os.Stat(part)
-		return err == nil && fi.Size() == s.pauseAt
+		return err == nil && fi.Size() == pauseAt
 	}, time.Minute, 10*time.Millisecond, "the child never wrote the bytes it was sent")
 	require.NoError(t, first.Process.Kill())
 	require.Error(t, first.Wait(), "the first child was killed")
 	st, ok := (&cache{dir: dir}).loadState(sha)
 	require.True(t, ok, "a state file survives the kill")
-	t.Logf("killed with %d bytes on disk, last checkpoint at %d", s.pauseAt, st.Offset)
+	t.Logf("killed with %d bytes on disk, last checkpoint at %d", pauseAt, st.Offset)
 
 	sentBefore := s.sent.Load()
 	second, out := child()
 	require.NoError(t, second.Run(), "second child:\n%s", out)
 
-	resent := s.sent.Load() - sentBefore - (size - s.pauseAt)
+	resent := s.sent.Load() - sentBefore - (size - pauseAt)
 	assert.Less(t, resent, int64(size/100), "bytes sent twice")
 	assert.GreaterOrEqual(t, resent, int64(0))
 

@@ -92,7 +92,7 @@ type server struct {
 
 	// pauseAt, if set, makes the server close paused once it has sent that many body bytes in
 	// total; the handler then blocks until the client goes away.
-	pauseAt int64
+	pauseAt atomic.Int64
 	paused  chan struct{}
 	// stalled receives a value (if a receiver is ready or the buffer has room) when a reply stalls.
 	stalled chan struct{}
@@ -177,8 +177,9 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		if rp.hook != nil && written < rp.hookAt {
 			chunk = min(chunk, rp.hookAt-written)
 		}
-		if s.pauseAt > 0 {
-			if left := s.pauseAt - s.sent.Load(); left > 0 {
+		pauseAt := s.pauseAt.Load()
+		if pauseAt > 0 {
+			if left := pauseAt - s.sent.Load(); left > 0 {
 				chunk = min(chunk, left)
 			}
 		}
@@ -215,7 +216,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			<-r.Context().Done()
 			return
-		case s.pauseAt > 0 && s.sent.Load() == s.pauseAt:
+		case pauseAt > 0 && s.sent.Load() == pauseAt:
 			rc.Flush()
 			close(s.paused)
 			<-r.Context().Done()
