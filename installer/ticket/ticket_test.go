@@ -384,3 +384,45 @@ func TestStringQuotesOddVersions(t *testing.T) {
 		assert.Equal(t, c.want, tk.String())
 	}
 }
+
+// TestKeyringConcurrentUse adds keys while tickets are verified; run with -race.
+func TestKeyringConcurrentUse(t *testing.T) {
+	k := newKey(t)
+	ring := NewKeyring(k.Public())
+	data := mustSign(t, k, goodTicket())
+	extra := make([]PublicKey, 8)
+	for i := range extra {
+		extra[i] = newKey(t).Public()
+	}
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			for range 20 {
+				if _, err := ring.Verify(data, now); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for _, p := range extra {
+		ring.Add(p)
+	}
+	for range 4 {
+		require.NoError(t, <-done)
+	}
+	assert.Len(t, ring.IDs(), 1+len(extra))
+}
+
+func BenchmarkVerify(b *testing.B) {
+	k := newKey(b)
+	ring := NewKeyring(k.Public())
+	data := mustSign(b, k, goodTicket())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ring.Verify(data, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
