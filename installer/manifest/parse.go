@@ -221,7 +221,7 @@ func (d *decoder) fields(path string, n *yaml.Node, known []string, hint string)
 	return out
 }
 
-// nameOf is the last part of a key path, for messages: "platforms.linux.timeout" → "timeout".
+// nameOf names a key path in messages; the document itself has the empty path.
 func nameOf(path string) string {
 	if path == "" {
 		return "the document"
@@ -350,8 +350,11 @@ func (d *decoder) platform(path, key string, n *yaml.Node) *Platform {
 	p.Timeout = DefaultTimeout
 	if s := d.text(path+".timeout", f["timeout"]); s != "" {
 		t, err := time.ParseDuration(s)
-		if err != nil {
+		switch {
+		case err != nil:
 			d.add(path+".timeout", "timeout %q is not a duration; write a number with a unit, such as 90s, 10m or 2h", s)
+		case t < time.Second:
+			d.add(path+".timeout", "timeout %q is shorter than a second; write a duration between 1s and 24h, such as 30m", s)
 		}
 		p.Timeout = t
 	}

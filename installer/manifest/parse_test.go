@@ -148,6 +148,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`package.yaml:12:5: timeout "10 minutes" is not a duration; write a number with a unit, such as 90s, 10m or 2h`}},
 		{name: "timeout too long", old: "    on_interrupt:", new: "    timeout: 48h\n    on_interrupt:",
 			want: []string{"package.yaml:12:5: timeout 48h0m0s is out of range; write a duration between 1s and 24h"}},
+		{name: "zero timeout", old: "    on_interrupt:", new: "    timeout: 0s\n    on_interrupt:",
+			want: []string{`package.yaml:12:5: timeout "0s" is shorter than a second; write a duration between 1s and 24h`}},
 		{name: "missing on_interrupt", old: "    on_interrupt: continue\n", new: "",
 			want: []string{"package.yaml:7:3: on_interrupt is missing under platforms.linux; write on_interrupt: continue"}},
 		{name: "bad on_interrupt", old: "on_interrupt: continue", new: "on_interrupt: continu",
@@ -245,6 +247,17 @@ func TestParseErrors(t *testing.T) {
 			assert.Equal(t, "package.yaml", e.File)
 		})
 	}
+}
+
+// Vendors on Windows save with CRLF line ends and a byte order mark.
+func TestParseCRLF(t *testing.T) {
+	data, err := os.ReadFile("testdata/script-linux.yaml")
+	require.NoError(t, err)
+	crlf := append([]byte("\uFEFF"), strings.ReplaceAll(string(data), "\n", "\r\n")...)
+	m, err := Parse("package.yaml", crlf)
+	require.NoError(t, err)
+	assert.Equal(t, "A numeric solver used in the ISCDesk demo.\n", m.Description)
+	assert.Equal(t, []string{"sh", "uninstall.sh", "--prefix", "{{.InstallDir}}"}, m.Platforms["linux"].Installer.Uninstall)
 }
 
 func TestParseCollectsSeveralErrors(t *testing.T) {
