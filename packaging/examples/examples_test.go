@@ -80,26 +80,25 @@ func TestManifests(t *testing.T) {
 
 func TestScriptsRefuseABadEnvironment(t *testing.T) {
 	t.Parallel()
+	keep := func(abs string) string { return abs }
+	unset := func(string) string { return "" }
+	relative := func(string) string { return "relative/dir" }
 	cases := []struct {
-		name, script, mode, installDir, want string
+		name, script, mode string
+		installDir         func(staged string) string // the ISCDESK_INSTALL_DIR to give
+		want               string
 	}{
-		{"install without an install folder", "install.sh", "install", "", "ISCDESK_INSTALL_DIR is not set"},
-		{"install into a relative folder", "install.sh", "install", "relative/dir", "is not an absolute path"},
-		{"install in uninstall mode", "install.sh", "uninstall", "abs", "is not an install mode"},
-		{"uninstall without an install folder", "uninstall.sh", "uninstall", "", "ISCDESK_INSTALL_DIR is not set"},
+		{"install without an install folder", "install.sh", "install", unset, "ISCDESK_INSTALL_DIR is not set"},
+		{"install into a relative folder", "install.sh", "install", relative, "is not an absolute path"},
+		{"install in uninstall mode", "install.sh", "uninstall", keep, "is not an install mode"},
+		{"uninstall without an install folder", "uninstall.sh", "uninstall", unset, "ISCDESK_INSTALL_DIR is not set"},
 	}
 	for _, ex := range examples {
 		for _, c := range cases {
 			t.Run(ex.dir+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
 				p := stage(t, ex.dir)
-				switch c.installDir {
-				case "abs":
-				case "":
-					p.installDir = ""
-				default:
-					p.installDir = c.installDir
-				}
+				p.installDir = c.installDir(p.installDir)
 				r := p.run(t, c.script, c.mode)
 				assert.Equal(t, 1, r.code, r)
 				assert.Contains(t, r.stderr, c.want)
@@ -261,7 +260,6 @@ func TestSolverContinuesAfterKill(t *testing.T) {
 		require.Equal(t, 0, r.code, r)
 		assert.NoDirExists(t, p.installDir, "the list of installed files must cover a cut-off install")
 	})
-
 }
 
 func TestCadViewer(t *testing.T) {
