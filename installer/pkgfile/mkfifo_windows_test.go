@@ -1,0 +1,5 @@
+package pkgfile
+
+import "errors"
+
+func mkfifo(string) error { return errors.New("no fifos on Windows") }
