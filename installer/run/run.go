@@ -129,6 +129,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if ctx.Err() != nil {
+		return Result{ExitCode: -1, Outcome: manifest.OutcomeCancelled, Cancelled: true, Reason: "cancelled before it started"}, nil
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return Result{}, fmt.Errorf("run %s: create output pipe: %w", s.Args[0], err)
@@ -152,9 +155,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	}()
 	// Read the start time before Wait can reap the process: a reaped pid has none.
 	pid := cmd.Process.Pid
-	start, _ := proc.StartTime(pid)
+	startTime, _ := proc.StartTime(pid)
 	if s.Started != nil {
-		s.Started(Process{PID: pid, StartTime: start, Token: token})
+		s.Started(Process{PID: pid, StartTime: startTime, Token: token})
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -174,13 +177,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	r.Stray = sweep(t, orDefault(s.StrayGrace, DefaultStrayGrace))
 
-	select {
-	case <-copied:
-	case <-time.After(drainGrace):
-		pr.Close()
-		<-copied
-	}
-	pr.Close()
+	drain(pr, copied)
 	logErr := out.finish()
 
 	r.Duration = time.Since(begin)
@@ -191,6 +188,20 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		r.Reason += " (" + logErr.Error() + ")"
 	}
 	return r, nil
+}
+
+// drain waits for the output copy to reach EOF, which it does once every process of the step is
+// gone, and cuts it off after drainGrace. Closing pr unblocks the pending read on every OS.
+func drain(pr *os.File, copied <-chan struct{}) {
+	defer pr.Close()
+	t := time.NewTimer(drainGrace)
+	defer t.Stop()
+	select {
+	case <-copied:
+	case <-t.C:
+		pr.Close()
+		<-copied
+	}
 }
 
 // prepare checks the spec and builds the command, its environment and the step's token.
@@ -255,7 +266,11 @@ func lookPath(name, dir string) (string, error) {
 	case errors.Is(err, fs.ErrPermission):
 		return "", fmt.Errorf("run %s: not executable: %w; the package must ship it with its executable bit set", name, err)
 	case filepath.IsAbs(name) || strings.ContainsAny(name, `/\`):
-		return "", fmt.Errorf("run %s: not found in %s: %w; check the command in the package manifest", name, dir, err)
+		where := filepath.Dir(name)
+		if !filepath.IsAbs(name) {
+			where = filepath.Dir(filepath.Join(dir, name))
+		}
+		return "", fmt.Errorf("run %s: not found in %s: %w; check the command in the package manifest", name, where, err)
 	default:
 		return "", fmt.Errorf("run %s: not found in PATH: %w; install it or give its path in the package manifest", name, err)
 	}

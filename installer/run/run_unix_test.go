@@ -378,6 +378,7 @@ func TestCannotStart(t *testing.T) {
 		{"empty command", nil, dir, nil, []string{"empty command"}},
 		{"not in PATH", []string{"iscdesk-no-such-command"}, dir, nil, []string{"iscdesk-no-such-command", "not found in PATH"}},
 		{"missing in package", []string{"./setup.sh"}, dir, nil, []string{"./setup.sh", "not found in " + dir}},
+		{"missing absolute", []string{"/opt/none/setup.sh"}, dir, nil, []string{"not found in /opt/none"}},
 		{"not executable", []string{"./plain.txt"}, dir, nil, []string{"not executable", "executable bit"}},
 		{"not a program", []string{"./noshebang"}, dir, nil, []string{"exec format error", "#! line"}},
 		{"missing folder", []string{"/bin/true"}, filepath.Join(dir, "gone"), nil, []string{"working directory", "staged"}},
@@ -392,6 +393,28 @@ func TestCannotStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestStdinIsEmpty(t *testing.T) {
+	// A silent installer that prompts anyway must see end of input, not hang on the agent's stdin.
+	var log bytes.Buffer
+	r, err := Run(context.Background(), spec(script(t, "read answer\necho \"read:$?:$answer\"\n"), &log))
+	require.NoError(t, err)
+	assert.Equal(t, manifest.OutcomeSuccess, r.Outcome)
+	assert.Equal(t, "read:1:\n", log.String())
+}
+
+func TestCancelledBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	s := Spec{Args: []string{"/bin/sh", "-c", "touch " + marker}, Dir: dir, Started: func(Process) { t.Error("started") }}
+	r, err := Run(ctx, s)
+	require.NoError(t, err)
+	assert.Equal(t, manifest.OutcomeCancelled, r.Outcome)
+	assert.ErrorIs(t, r.Err(), context.Canceled)
+	assert.NoFileExists(t, marker)
 }
 
 func TestBareNameFoundInPath(t *testing.T) {
