@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -46,6 +47,11 @@ func (p *problems) addAt(n *yaml.Node, format string, args ...any) {
 	if len(p.errs) >= maxErrors {
 		p.dropped++
 		return
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s)
+		}
 	}
 	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
@@ -91,4 +97,19 @@ func (p *problems) err() error {
 		errs = append(errs, &Error{File: p.file, Msg: fmt.Sprintf("and %d more problems; fix the ones above first", p.dropped)})
 	}
 	return errors.Join(errs...)
+}
+
+// maxQuoted bounds a value quoted in a message: a 1 MiB name should not make a 1 MiB message.
+const maxQuoted = 160
+
+// clip shortens s to maxQuoted bytes at a character boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

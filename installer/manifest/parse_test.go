@@ -206,6 +206,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`package.yaml:14:9: platforms.windows.detect[0].file holds a control character; write Windows paths in single quotes`}},
 		{name: "long name", old: "name: Demo Solver", new: "name: " + strings.Repeat("n", 201),
 			want: []string{"package.yaml:3:1: name is longer than 200 characters; shorten it and put the rest in description"}},
+		{name: "huge value is clipped", old: "version: 2.1.0", new: "version: " + strings.Repeat("é", 1000),
+			want: []string{`package.yaml:4:1: version "` + strings.Repeat("é", 80) + `…" is not a version`}},
 		{name: "anchor", old: "name: Demo Solver", new: "name: &n Demo Solver",
 			want: []string{"package.yaml:3:7: YAML anchors and aliases (&name, *name) are not allowed in package.yaml; write the value out"}},
 		{name: "yaml syntax", old: "install: [sh, install.sh]", new: "install: [sh, install.sh",

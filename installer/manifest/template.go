@@ -23,7 +23,7 @@ func Expand(tmpl string, v Vars) (string, error) {
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, v); err != nil {
-		return "", fmt.Errorf("template %q: %w", tmpl, err)
+		return "", fmt.Errorf("template %q: %w", clip(tmpl), err)
 	}
 	return b.String(), nil
 }
@@ -36,10 +36,10 @@ func parseTemplate(tmpl string) (*template.Template, error) {
 		msg := err.Error()
 		msg = strings.TrimPrefix(msg, "template: ")
 		msg = strings.TrimPrefix(msg, ":1: ")
-		return nil, fmt.Errorf("template %q: %s; write fields as {{.InstallDir}}", tmpl, msg)
+		return nil, fmt.Errorf("template %q: %s; write fields as {{.InstallDir}}", clip(tmpl), msg)
 	}
 	if len(t.Templates()) > 1 {
-		return nil, fmt.Errorf("template %q defines templates; only fields such as {{.InstallDir}} may be used", tmpl)
+		return nil, fmt.Errorf("template %q defines templates; only fields such as {{.InstallDir}} may be used", clip(tmpl))
 	}
 	if t.Tree == nil || t.Tree.Root == nil {
 		return t, nil
@@ -64,12 +64,12 @@ func checkNode(tmpl string, n parse.Node) error {
 					return nil
 				}
 				return fmt.Errorf("template %q uses .%s, which is not a variable; %s (known: .%s)",
-					tmpl, f.Ident[0], suggestField(f.Ident[0]), strings.Join(varNames, ", ."))
+					clip(tmpl), clip(f.Ident[0]), suggestField(f.Ident[0]), strings.Join(varNames, ", ."))
 			}
 		}
 	}
 	return fmt.Errorf("template %q uses %s; only fields such as {{.InstallDir}} may be used (known: .%s)",
-		tmpl, n, strings.Join(varNames, ", ."))
+		clip(tmpl), clip(n.String()), strings.Join(varNames, ", ."))
 }
 
 func suggestField(name string) string {
