@@ -68,6 +68,10 @@ type Spec struct {
 	StrayGrace time.Duration
 	// Started is called once the process runs, before waiting: the engine journals it there.
 	Started func(Process)
+	// Token, when set, is the step's token (proc.TokenEnv) instead of a random one: the engine journals
+	// it before the start, so that a crash between the start and Started still leaves a way to find
+	// the step's processes.
+	Token string
 }
 
 // Process identifies a running step, so that the engine can find and kill it after a crash.
@@ -222,9 +226,11 @@ func prepare(s Spec) (*exec.Cmd, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	token, err := newToken()
-	if err != nil {
-		return nil, "", fmt.Errorf("run %s: %w", s.Args[0], err)
+	token := s.Token
+	if token == "" {
+		if token, err = newToken(); err != nil {
+			return nil, "", fmt.Errorf("run %s: %w", s.Args[0], err)
+		}
 	}
 	var ours []string
 	for _, kv := range [][2]string{
