@@ -364,6 +364,18 @@ func TestStartedGetsPIDAndStartTime(t *testing.T) {
 	assert.Equal(t, manifest.OutcomeSuccess, r.Outcome)
 }
 
+func TestGivenTokenIsUsed(t *testing.T) {
+	var log bytes.Buffer
+	s := spec(script(t, "echo \"$ISCDESK_STEP\"\n"), &log)
+	s.Token = "journaled-before-start"
+	var got Process
+	s.Started = func(p Process) { got = p }
+	_, err := Run(context.Background(), s)
+	require.NoError(t, err)
+	assert.Equal(t, "journaled-before-start", got.Token)
+	assert.Equal(t, "journaled-before-start\n", log.String())
+}
+
 func TestCannotStart(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plain.txt"), []byte("echo hi\n"), 0o644))
