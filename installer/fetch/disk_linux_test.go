@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,16 +27,21 @@ func smallDisk(t *testing.T, size string) string {
 	return dir
 }
 
-// fill writes a file until the disk is full.
-func fill(t *testing.T, path string) {
+// fill writes a file until the disk is full. It runs on the server's goroutine, so it returns its
+// error rather than failing the test itself.
+func fill(path string) error {
 	file, err := os.Create(path)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	defer file.Close()
 	buf := make([]byte, 64<<10)
 	for {
 		if _, err := file.Write(buf); err != nil {
-			require.True(t, errors.Is(err, unix.ENOSPC), "filling the disk: %v", err)
-			return
+			if errors.Is(err, unix.ENOSPC) {
+				return nil
+			}
+			return fmt.Errorf("filling the disk: %w", err)
 		}
 	}
 }
@@ -57,20 +63,35 @@ func TestDiskSpace(t *testing.T) {
 		const size = 3 << 20
 		v, c := testFile(32, size)
 		filler := filepath.Join(disk, "filler")
-		var s *server
-		s = newServer(t, v, func(n int) reply {
+		f := &Fetcher{CacheDir: filepath.Join(disk, "b"), ReadTimeout: time.Minute}
+		r := Request{Size: size, SHA256: c.sha256()}
+		part := filepath.Join(f.CacheDir, r.SHA256+".partial")
+		// Fill the disk once the client has written what it was sent, so that there is something to resume.
+		hook := func() {
+			deadline := time.Now().Add(time.Minute)
+			for fi, err := os.Stat(part); err != nil || fi.Size() < size/3; fi, err = os.Stat(part) {
+				if time.Now().After(deadline) {
+					t.Errorf("the client did not write %d bytes in time", size/3)
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := fill(filler); err != nil {
+				t.Error(err)
+			}
+		}
+		s := newServer(t, v, func(n int) reply {
 			if n == 0 {
-				return reply{hookAt: size / 3, hook: func() { fill(t, filler) }}
+				return reply{hookAt: size / 3, hook: hook}
 			}
 			return reply{}
 		})
-		f := &Fetcher{CacheDir: filepath.Join(disk, "b"), ReadTimeout: time.Minute}
-		r := Request{URLs: []string{s.URL}, Size: size, SHA256: c.sha256()}
+		r.URLs = []string{s.URL}
 		_, err := f.Fetch(t.Context(), r)
 		require.ErrorIs(t, err, ErrDiskFull)
-		assert.Contains(t, err.Error(), filepath.Join(f.CacheDir, r.SHA256+".partial"))
+		assert.Contains(t, err.Error(), part)
 		assert.Contains(t, err.Error(), "free some space")
-		require.FileExists(t, filepath.Join(f.CacheDir, r.SHA256+".partial"), "the partial file is kept")
+		require.FileExists(t, part, "the partial file is kept")
 
 		require.NoError(t, os.Remove(filler))
 		path, err := f.Fetch(t.Context(), r)
