@@ -5,11 +5,16 @@
 package iscdesk
 
 import (
+	_ "github.com/Microsoft/go-winio"
 	_ "github.com/hashicorp/go-getter/v2"
+	_ "github.com/kardianos/service"
 	_ "github.com/klauspost/compress/zstd"
+	_ "github.com/schollz/progressbar/v3"
 	_ "github.com/spf13/cobra"
 	_ "github.com/stretchr/testify/require"
 	_ "go.etcd.io/bbolt"
 	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/sys/unix"
+	_ "golang.org/x/term"
+	_ "gopkg.in/natefinch/lumberjack.v2"
 )
