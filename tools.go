@@ -12,9 +12,11 @@ import (
 	_ "github.com/schollz/progressbar/v3"
 	_ "github.com/spf13/cobra"
 	_ "github.com/stretchr/testify/require"
+	_ "github.com/zalando/go-keyring"
 	_ "go.etcd.io/bbolt"
 	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/sys/unix"
 	_ "golang.org/x/term"
 	_ "gopkg.in/natefinch/lumberjack.v2"
+	_ "modernc.org/sqlite"
 )
