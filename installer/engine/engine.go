@@ -24,8 +24,10 @@ import (
 	"time"
 
 	"github.com/iscdesk/iscdesk/installer/detect"
+	"github.com/iscdesk/iscdesk/installer/fetch"
 	"github.com/iscdesk/iscdesk/installer/journal"
 	"github.com/iscdesk/iscdesk/installer/manifest"
+	"github.com/iscdesk/iscdesk/installer/ticket"
 )
 
 // Phases of the installing state.
@@ -55,7 +57,9 @@ type Detector interface {
 // Event tells a watcher that a job moved on. The agent forwards them to its event stream.
 type Event struct {
 	Job     journal.Job
-	Message string // for people, e.g. "waiting for job j-000003 to finish its install step"
+	Message string // for people, e.g. "waiting: another install step is running"
+	// Progress is set on progress reports of a download or an extraction.
+	Progress *Progress
 }
 
 // Config is what an Engine needs. StateDir and InstallRoot are required.
@@ -80,6 +84,17 @@ type Config struct {
 	LogCap int64
 	// StrayGrace is how long processes of a step may outlive it; default 2 s.
 	StrayGrace time.Duration
+
+	// Keyring holds the marketplace keys whose tickets are trusted. Without it every ticket is refused.
+	Keyring *ticket.Keyring
+	// Fetcher downloads the packages tickets name. The engine sets its Progress to report downloads.
+	Fetcher *fetch.Fetcher
+	// Now is the clock tickets are judged by; default time.Now.
+	Now func() time.Time
+	// RetryBackoff says how long a job whose installer said "retry later" waits before its retry
+	// number n (1, 2, ...); default 30 s doubling up to 30 min. MaxRetries bounds them (default 5).
+	RetryBackoff func(n int) time.Duration
+	MaxRetries   int
 }
 
 // Engine runs jobs. Its methods may be called from several goroutines; each job is run by one at a time.
@@ -92,9 +107,10 @@ type Engine struct {
 	// ("staging", "installing/install:started", ...). The crash test blocks in it and is killed there.
 	afterJournal func(point string, j *journal.Job)
 
-	// mu guards running.
-	mu      sync.Mutex
-	running map[string]bool // job ids being run in this process
+	// mu guards the fields that follow.
+	mu           sync.Mutex
+	running      map[string]context.CancelFunc // job ids being run in this process
+	fetchingJobs map[string]*journal.Job       // package URL → the job downloading it, for progress
 }
 
 // Open opens (or creates) the state folder and its journal.
@@ -133,7 +149,19 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, journal: j, log: cfg.Logger, running: map[string]bool{}}, nil
+	if cfg.RetryBackoff == nil {
+		cfg.RetryBackoff = func(n int) time.Duration {
+			return min(30*time.Second<<min(n-1, 10), 30*time.Minute)
+		}
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 5
+	}
+	e := &Engine{cfg: cfg, journal: j, log: cfg.Logger, running: map[string]context.CancelFunc{}, fetchingJobs: map[string]*journal.Job{}}
+	if cfg.Fetcher != nil {
+		cfg.Fetcher.Progress = e.fetchProgress
+	}
+	return e, nil
 }
 
 // Close closes the journal. Jobs still running are cut off: Recover finishes them next time.
@@ -149,6 +177,13 @@ type Request struct {
 	Source string
 	// PackageID names the installed package (uninstall and repair).
 	PackageID string
+	// Ticket is a signed release ticket (install, overwrite, repair from a fresh download): the
+	// package is fetched from its URLs and verified against it.
+	Ticket []byte
+	// AllowDowngrade lets a ticket install a lower version than the installed one.
+	AllowDowngrade bool
+	// Priority orders queued jobs for the caller's queue; the engine only keeps it.
+	Priority int
 }
 
 // Submit journals a queued job for req after checking that it can run. It does not run it.
@@ -156,9 +191,25 @@ func (e *Engine) Submit(req Request) (*journal.Job, error) {
 	if !req.Action.Valid() {
 		return nil, fmt.Errorf("unknown action %q; use install, uninstall, repair or overwrite", req.Action)
 	}
-	job := &journal.Job{Action: req.Action, Source: req.Source}
-	switch req.Action {
-	case journal.ActionInstall, journal.ActionOverwrite:
+	job := &journal.Job{Action: req.Action, Source: req.Source, Priority: req.Priority}
+	switch {
+	case len(req.Ticket) > 0:
+		if req.Action == journal.ActionUninstall {
+			return nil, errors.New("an uninstall takes a product name, not a ticket")
+		}
+		t, err := e.verifyTicket(req.Ticket, req.AllowDowngrade || req.Action == journal.ActionRepair)
+		if err != nil {
+			return nil, err
+		}
+		if req.Action == journal.ActionRepair {
+			in, err := e.journal.GetInstalled(t.Product)
+			if err != nil || in.Version != t.Version {
+				return nil, fmt.Errorf("repair %s: the ticket is for version %s, which is not the installed one; install it instead", t.Product, t.Version)
+			}
+		}
+		job.PackageID, job.Name, job.Version = t.Product, t.Name, t.Version
+		job.Ticket, job.AllowDowngrade, job.Source = req.Ticket, req.AllowDowngrade, t.URLs[0]
+	case req.Action == journal.ActionInstall || req.Action == journal.ActionOverwrite:
 		if req.Source == "" {
 			return nil, fmt.Errorf("%s needs a package folder", req.Action)
 		}
@@ -170,7 +221,7 @@ func (e *Engine) Submit(req Request) (*journal.Job, error) {
 			return nil, fmt.Errorf("%s: %w", m.File, err)
 		}
 		job.PackageID, job.Name, job.Version = m.ID, m.Name, m.Version
-	case journal.ActionUninstall, journal.ActionRepair:
+	default: // uninstall or repair of an installed package, from its kept package
 		in, err := e.journal.GetInstalled(req.PackageID)
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: it was not installed by ISCDesk on this machine: %w", req.Action, req.PackageID, err)
@@ -204,7 +255,8 @@ func (e *Engine) refuseSecondJob(id string) error {
 	}
 	for _, o := range open {
 		if o.PackageID == id {
-			return fmt.Errorf("%s already has job %s (%s, %s); wait for it to finish or cancel it", id, o.ID, o.Action, o.State)
+			return &ConflictError{Product: id, JobID: o.ID,
+				msg: fmt.Sprintf("%s already has job %s (%s, %s); wait for it to finish or cancel it", id, o.ID, o.Action, o.State)}
 		}
 	}
 	return nil
@@ -223,12 +275,27 @@ func (e *Engine) Do(ctx context.Context, req Request) (*journal.Job, error) {
 // the job's failure (also in the journal) or a failure to journal; a job that ended failed or cancelled
 // always comes with an error.
 func (e *Engine) Run(ctx context.Context, id string) (*journal.Job, error) {
+	return e.runUntil(ctx, id, func(s journal.State) bool { return s.Final() })
+}
+
+// Prepare takes a job as far as staged: download, verification, staging. It runs no vendor code and
+// takes no machine lock, so several jobs may prepare at once while one installs.
+func (e *Engine) Prepare(ctx context.Context, id string) (*journal.Job, error) {
+	return e.runUntil(ctx, id, func(s journal.State) bool {
+		return s != journal.StateQueued && s != journal.StateFetching && s != journal.StateStaging
+	})
+}
+
+// runUntil takes steps of one job until stop says so, or the job waits for a retry.
+func (e *Engine) runUntil(ctx context.Context, id string, stop func(journal.State) bool) (*journal.Job, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e.mu.Lock()
-	if e.running[id] {
+	if e.running[id] != nil {
 		e.mu.Unlock()
 		return nil, fmt.Errorf("job %s is already running", id)
 	}
-	e.running[id] = true
+	e.running[id] = cancel
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
@@ -240,21 +307,65 @@ func (e *Engine) Run(ctx context.Context, id string) (*journal.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	for !job.State.Final() {
+	for !stop(job.State) {
+		if job.State == journal.StateWaitingRetry {
+			if e.now().Before(job.RetryAt) {
+				return job, fmt.Errorf("%w: job %s runs again at %s", ErrRetryLater, job.ID, job.RetryAt.UTC().Format(time.RFC3339))
+			}
+			if job, err = e.move(job, journal.StateStaged, "", ""); err != nil {
+				return job, err
+			}
+			continue
+		}
 		next, err := e.step(ctx, job)
 		if err != nil {
 			return e.finish(job, err)
 		}
 		job = next
 	}
-	return job, JobErr(job)
+	if job.State.Final() {
+		return job, JobErr(job)
+	}
+	return job, nil
 }
+
+// Cancel ends a job that has not finished. A job running in this process is stopped through its
+// context (a vendor step is killed, tree and all) and journaled cancelled by its runner; any other is
+// journaled cancelled here.
+func (e *Engine) Cancel(id, why string) (*journal.Job, error) {
+	e.mu.Lock()
+	stop := e.running[id]
+	e.mu.Unlock()
+	if stop != nil {
+		stop()
+		return e.journal.Get(id)
+	}
+	job, err := e.journal.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if job.State.Final() {
+		return job, fmt.Errorf("job %s has already ended (%s)", id, job.State)
+	}
+	if why == "" {
+		why = "cancelled"
+	}
+	return e.update(job, "cancelled", func(j *journal.Job) {
+		j.State, j.Outcome, j.Reason = journal.StateCancelled, string(manifest.OutcomeCancelled), why
+		j.PID, j.PIDStart, j.StepToken = 0, 0, ""
+	})
+}
+
+// Unfinished lists the jobs a start must finish, oldest first (waiting retries included).
+func (e *Engine) Unfinished() ([]*journal.Job, error) { return e.journal.Unfinished() }
 
 // step takes the one step that follows job's state, and returns the job as journaled after it.
 func (e *Engine) step(ctx context.Context, job *journal.Job) (*journal.Job, error) {
 	switch job.State {
 	case journal.StateQueued:
 		return e.queued(job)
+	case journal.StateFetching:
+		return e.fetching(ctx, job)
 	case journal.StateStaging:
 		return e.stageJob(ctx, job)
 	case journal.StateStaged:
@@ -269,10 +380,15 @@ func (e *Engine) step(ctx context.Context, job *journal.Job) (*journal.Job, erro
 
 // queued decides where the package runs from: a repair or uninstall runs from the kept package.
 func (e *Engine) queued(job *journal.Job) (*journal.Job, error) {
-	if job.PackageDir != "" && job.Source == "" {
+	if job.PackageDir != "" && job.Source == "" && len(job.Ticket) == 0 {
 		return e.move(job, journal.StateStaged, "", "")
 	}
 	dst := filepath.Join(e.cfg.StateDir, "packages", fmt.Sprintf("%s-%s-%s", job.PackageID, job.Version, job.ID))
+	if len(job.Ticket) > 0 {
+		return e.update(job, "fetching", func(j *journal.Job) {
+			j.State, j.PackageDir = journal.StateFetching, dst
+		})
+	}
 	return e.update(job, "staging", func(j *journal.Job) {
 		j.State, j.PackageDir = journal.StateStaging, dst
 	})
@@ -292,6 +408,10 @@ func (e *Engine) finish(job *journal.Job, err error) (*journal.Job, error) {
 		if se.outcome == manifest.OutcomeCancelled {
 			state = journal.StateCancelled
 		}
+	}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		outcome = "refused"
 	}
 	if errors.Is(err, context.Canceled) {
 		state, outcome = journal.StateCancelled, string(manifest.OutcomeCancelled)

@@ -27,6 +27,12 @@ func (e *Engine) stageJob(ctx context.Context, job *journal.Job) (*journal.Job, 
 	if err := removeStaged(job.PackageDir); err != nil {
 		return nil, err
 	}
+	if len(job.Ticket) > 0 {
+		if err := e.stageArchive(ctx, job); err != nil {
+			return nil, err
+		}
+		return e.move(job, journal.StateStaged, "", "")
+	}
 	m, p, err := e.readManifest(filepath.Join(job.Source, "package.yaml"))
 	if err != nil {
 		return nil, err
@@ -205,6 +211,10 @@ func (e *Engine) install(ctx context.Context, job *journal.Job, m *manifest.Mani
 			j.PID, j.PIDStart, j.StepToken = 0, 0, ""
 			j.RebootRequired = j.RebootRequired || reboot
 		})
+	case manifest.OutcomeRetryLater:
+		if next, ok, err := e.waitRetry(job, res); ok {
+			return next, err
+		}
 	}
 	return job, failf(res.Outcome, "%s %s: the install command %s%s. The log is in %s", m.ID, m.Version, res.Reason, lastOutput(res.Tail), job.LogFile)
 }
@@ -222,6 +232,11 @@ func (e *Engine) uninstall(ctx context.Context, job *journal.Job, m *manifest.Ma
 	}
 	if res.Cancelled {
 		return job, failf(manifest.OutcomeCancelled, "%s %s: the uninstall was cancelled; run it again to finish", m.ID, m.Version)
+	}
+	if res.Outcome == manifest.OutcomeRetryLater {
+		if next, ok, err := e.waitRetry(job, res); ok {
+			return next, err
+		}
 	}
 	var warnings []string
 	if res.Outcome != manifest.OutcomeSuccess && res.Outcome != manifest.OutcomeReboot {
@@ -318,6 +333,26 @@ func (e *Engine) runStep(ctx context.Context, job *journal.Job, m *manifest.Mani
 		}
 	})
 	return job, res, err
+}
+
+// waitRetry journals a job whose installer said "retry later" as waiting for a retry, unless it has
+// had its retries; ok is false then, and the job fails.
+func (e *Engine) waitRetry(job *journal.Job, res run.Result) (*journal.Job, bool, error) {
+	if job.Retries >= e.cfg.MaxRetries {
+		return job, false, nil
+	}
+	at := e.now().Add(e.cfg.RetryBackoff(job.Retries + 1))
+	next, err := e.update(job, "waiting_retry", func(j *journal.Job) {
+		j.State, j.Phase, j.Mode = journal.StateWaitingRetry, "", ""
+		j.PID, j.PIDStart, j.StepToken = 0, 0, ""
+		j.Retries++
+		j.RetryAt = at
+		j.Reason = fmt.Sprintf("the %s step %s; retry %d of %d at %s", job.Phase, res.Reason, j.Retries, e.cfg.MaxRetries, at.UTC().Format(time.RFC3339))
+	})
+	if err != nil {
+		return job, true, err
+	}
+	return next, true, nil
 }
 
 // detecting asks the detection rules what is really there, and journals the end of the job from that.

@@ -14,17 +14,21 @@ type State string
 
 const (
 	StateQueued     State = "queued"
+	StateFetching   State = "fetching" // downloading the package a ticket names; the download resumes at its offset
 	StateStaging    State = "staging"
 	StateStaged     State = "staged"
 	StateInstalling State = "installing" // also the state of an uninstall or repair step running
 	StateDetecting  State = "detecting"
-	StateDone       State = "done"
-	StateFailed     State = "failed"
-	StateCancelled  State = "cancelled"
+	// StateWaitingRetry: the installer said "retry later" (another install holds the machine, a
+	// package lock is held); the job runs again at RetryAt.
+	StateWaitingRetry State = "waiting_retry"
+	StateDone         State = "done"
+	StateFailed       State = "failed"
+	StateCancelled    State = "cancelled"
 )
 
 var states = map[State]bool{
-	StateQueued: true, StateStaging: true, StateStaged: true, StateInstalling: true,
+	StateQueued: true, StateFetching: true, StateWaitingRetry: true, StateStaging: true, StateStaged: true, StateInstalling: true,
 	StateDetecting: true, StateDone: true, StateFailed: true, StateCancelled: true,
 }
 
@@ -65,7 +69,13 @@ type Job struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 
-	Source     string `json:"source,omitempty"`      // where the package came from (folder or archive)
+	Source string `json:"source,omitempty"` // where the package came from (folder or archive)
+	// Ticket is the signed release ticket the job was created from (verified before it was journaled).
+	Ticket         []byte `json:"ticket,omitempty"`
+	AllowDowngrade bool   `json:"allow_downgrade,omitempty"`
+	Priority       int    `json:"priority,omitempty"`
+	// Archive is the verified package file in the download cache, once fetched.
+	Archive    string `json:"archive,omitempty"`
 	PackageDir string `json:"package_dir,omitempty"` // the staged, root-only copy the step runs from
 	InstallDir string `json:"install_dir,omitempty"`
 	LogFile    string `json:"log_file,omitempty"`
@@ -88,6 +98,10 @@ type Job struct {
 	RebootRequired bool     `json:"reboot_required,omitempty"`
 	Leftovers      []string `json:"leftovers,omitempty"`
 	Warnings       []string `json:"warnings,omitempty"`
+
+	// Retries counts "retry later" outcomes; RetryAt is when a job waiting for a retry runs again.
+	Retries int       `json:"retries,omitempty"`
+	RetryAt time.Time `json:"retry_at,omitempty"`
 
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
