@@ -85,7 +85,7 @@ func extractTar(ctx context.Context, t *tree, m *meter, r io.Reader) error {
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			err = t.mkdir(name, raw)
-		case tar.TypeReg:
+		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar fills a sparse file's holes as it reads
 			if err = t.prepareFile(name, raw); err == nil {
 				err = t.writeFile(ctx, m, name, raw, hdr.FileInfo().Mode(), tr)
 			}
