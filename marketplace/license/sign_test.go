@@ -12,32 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestTimeStamp(t *testing.T) {
-	tests := []struct {
-		in   time.Time
-		want string
-	}{
-		{time.Date(2026, 11, 27, 11, 5, 32, 42_999_999, time.UTC), "20261127110532042"},
-		{time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC), "20260102030405006"},
-		{time.Date(2026, 1, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)), "20260101000000000"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, TimeStamp(tt.in))
-	}
-}
-
 // authTokenCases were computed with
 // printf '%s' "$message" | openssl dgst -sha256 -hmac "$secret$timeStamp" -binary | base64
 // and are checked against openssl again below when it is installed.
 var authTokenCases = []struct {
 	name, secret, message string
-	params                map[string]string
-	want                  string
+	at                    time.Time
+	params                map[string]string // without the signature parameters
+	wantTS, want          string
 }{
 	{
 		name:    "short",
 		secret:  "secret",
-		params:  map[string]string{"b": "2", "a": "1", ParamTimeStamp: "20261127110532042", ParamAuthToken: "ignored"},
+		at:      time.Date(2026, 11, 27, 11, 5, 32, 42_999_999, time.UTC),
+		params:  map[string]string{"b": "2", "a": "1"},
+		wantTS:  "20261127110532042",
 		message: "a=1&b=2&timeStamp=20261127110532042",
 		want:    "z9LVXQKoA+QR4YwtWEMQfOChrZS+O69/B0xjVD9inQg=",
 	},
@@ -48,8 +37,10 @@ var authTokenCases = []struct {
 			ParamLicenseID: "lic-1", ParamTenant: "t1", ParamProduct: "cadpro",
 			ParamFingerprint: "00:1a:2b:3c:4d:5e|WD-123|BRD-9|BFEBFBFF000906EA",
 			ParamEffectiveAt: "2026-01-01T00:00:00Z", ParamExpiresAt: "2027-01-01T00:00:00Z",
-			ParamRequestID: "key-1", ParamTimeStamp: "20260102030405006",
+			ParamRequestID: "key-1",
 		},
+		at:      time.Date(2026, 1, 2, 11, 4, 5, 6_000_000, time.FixedZone("CST", 8*3600)),
+		wantTS:  "20260102030405006",
 		message: "effectiveAt=2026-01-01T00:00:00Z&expiresAt=2027-01-01T00:00:00Z&fingerprint=00:1a:2b:3c:4d:5e|WD-123|BRD-9|BFEBFBFF000906EA&licenseId=lic-1&productId=cadpro&requestId=key-1&tenantId=t1&timeStamp=20260102030405006",
 		want:    "IdNj7b8drTFFyFoJUPX0A4oXiHcFLfyKLkLM/5fGDcw=",
 	},
@@ -58,8 +49,13 @@ var authTokenCases = []struct {
 func TestAuthTokenFixedInputs(t *testing.T) {
 	for _, tt := range authTokenCases {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.message, CanonicalString(tt.params))
-			assert.Equal(t, tt.want, AuthToken(tt.params, tt.secret))
+			params := map[string]string{ParamAuthToken: "stale, replaced"}
+			for k, v := range tt.params {
+				params[k] = v
+			}
+			SignParams(params, tt.secret, tt.at)
+			assert.Equal(t, tt.wantTS, params[ParamTimeStamp])
+			assert.Equal(t, tt.want, params[ParamAuthToken])
 		})
 	}
 }
@@ -70,11 +66,11 @@ func TestAuthTokenMatchesOpenSSL(t *testing.T) {
 	}
 	for _, tt := range authTokenCases {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command("openssl", "dgst", "-sha256", "-hmac", tt.secret+tt.params[ParamTimeStamp], "-binary")
+			cmd := exec.Command("openssl", "dgst", "-sha256", "-hmac", tt.secret+tt.wantTS, "-binary")
 			cmd.Stdin = strings.NewReader(tt.message)
 			out, err := cmd.Output()
 			require.NoError(t, err)
-			assert.Equal(t, base64.StdEncoding.EncodeToString(out), AuthToken(tt.params, tt.secret))
+			assert.Equal(t, tt.want, base64.StdEncoding.EncodeToString(out))
 		})
 	}
 }
@@ -105,7 +101,8 @@ func TestVerifyAuthToken(t *testing.T) {
 		{"old request", func(url.Values) {}, "s3cret", now.Add(10 * time.Minute), "away from now"},
 		{"no timeStamp", func(v url.Values) { v.Del(ParamTimeStamp) }, "s3cret", now, "no timeStamp"},
 		{"bad timeStamp", func(v url.Values) { v.Set(ParamTimeStamp, "2026-01-02") }, "s3cret", now, "yyyyMMddHHmmssSSS"},
-		{"token not base64", func(v url.Values) { v.Set(ParamAuthToken, "%%%") }, "s3cret", now, "not base64"},
+		{"no authToken", func(v url.Values) { v.Del(ParamAuthToken) }, "s3cret", now, "no authToken"},
+		{"token not base64", func(v url.Values) { v.Set(ParamAuthToken, "%%%") }, "s3cret", now, "does not match"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
