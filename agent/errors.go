@@ -1,0 +1,25 @@
+package agent
+
+// Error codes of *Error; the local API sends them as apitype.Error.Code.
+const (
+	CodeBadRequest    = "bad_request"    // the request is malformed or incomplete
+	CodeTicketRefused = "ticket_refused" // the ticket is unsigned, altered, expired, for another machine or a downgrade
+	CodeConflict      = "conflict"       // the product already has a job, or the job has ended
+	CodeNotFound      = "not_found"      // no such job or installed product
+)
+
+// Error is a request the agent will not take, with a code the API maps to a status and the field at
+// fault. Msg says what was wrong and what to do.
+type Error struct {
+	Code  string
+	Field string
+	Msg   string
+	Err   error // the cause, when there is one
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
+
+func badRequest(field, msg string) *Error {
+	return &Error{Code: CodeBadRequest, Field: field, Msg: msg}
+}
