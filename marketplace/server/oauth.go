@@ -39,7 +39,7 @@ func loopbackRedirect(raw string) error {
 		return errors.New("redirect_uri is missing or is not a URL")
 	}
 	if u.Scheme != "http" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("redirect_uri %.100q must be http://127.0.0.1:PORT/… or http://localhost:PORT/… with no user or fragment", raw)
+		return fmt.Errorf("redirect_uri %.100q must be a loopback address, http://127.0.0.1:PORT/… or http://localhost:PORT/…, with no user or fragment", raw)
 	}
 	host, port, err := net.SplitHostPort(u.Host)
 	if err != nil || (host != "127.0.0.1" && host != "localhost") {

@@ -144,6 +144,9 @@ func buildExamples(ctx context.Context, o SeedOptions) ([]builtPackage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the example packages: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Join(o.DataDir, "packages"), 0o755); err != nil {
+		return nil, fmt.Errorf("marketplace packages folder: %w", err)
+	}
 	var out []builtPackage
 	for _, e := range entries {
 		src := filepath.Join(o.Examples, e.Name())
