@@ -139,7 +139,12 @@ func (a *Agent) Cancel(ctx context.Context, id string) (apitype.Job, error) {
 		a.poke()
 		return a.apiJob(j), nil
 	}
+	// Both: the worker's context stops it wherever it is, and the engine learns it is a cancel
+	// rather than a stop of the agent.
 	w.cancel(errCancelled)
+	if _, err := a.eng.Cancel(id, "cancelled by request"); err != nil {
+		a.log.Debug("cancel: the job ended meanwhile", "id", id, "err", err)
+	}
 	a.mu.Unlock()
 	a.log.Info("cancelling a running job", "id", id)
 	select {
