@@ -205,3 +205,22 @@ func TestEventIDsChangeEpochAtRestart(t *testing.T) {
 	assert.True(t, reset)
 	assert.Empty(t, missed)
 }
+
+func TestErrorStatus(t *testing.T) {
+	tests := []struct {
+		code   string
+		status int
+	}{
+		{CodeBadRequest, 400},
+		{CodeTicketRefused, 422},
+		{CodeConflict, 409},
+		{CodeNotFound, 404},
+		{"something new", 500},
+	}
+	for _, tc := range tests {
+		e := &Error{Code: tc.code, Field: "f", Msg: "m"}
+		assert.Equal(t, tc.status, e.HTTPStatus(), tc.code)
+		assert.Equal(t, tc.code, e.ErrorCode())
+		assert.Equal(t, "f", e.ErrorField())
+	}
+}

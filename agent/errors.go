@@ -1,5 +1,7 @@
 package agent
 
+import "net/http"
+
 // Error codes of *Error; the local API sends them as apitype.Error.Code.
 const (
 	CodeBadRequest    = "bad_request"    // the request is malformed or incomplete
@@ -19,6 +21,23 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
+
+// HTTPStatus, ErrorCode and ErrorField let the local API answer with the right status, code and field.
+func (e *Error) HTTPStatus() int {
+	switch e.Code {
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeTicketRefused:
+		return http.StatusUnprocessableEntity // the request is well-formed; the ticket is not acceptable
+	case CodeConflict:
+		return http.StatusConflict
+	case CodeNotFound:
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+func (e *Error) ErrorCode() string  { return e.Code }
+func (e *Error) ErrorField() string { return e.Field }
 
 func badRequest(field, msg string) *Error {
 	return &Error{Code: CodeBadRequest, Field: field, Msg: msg}
