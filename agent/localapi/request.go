@@ -1,0 +1,123 @@
+package localapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/iscdesk/iscdesk/agent/apitype"
+)
+
+// maxRequestBody caps a request body: a ticket is a few KiB.
+const maxRequestBody = 1 << 20
+
+// decodeJobRequest reads POST /v1/jobs strictly: one JSON object, no unknown fields, and the
+// fields its action needs. Its errors say where the JSON went wrong.
+func decodeJobRequest(w http.ResponseWriter, r *http.Request) (apitype.JobRequest, error) {
+	var req apitype.JobRequest
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, errorf(http.StatusRequestEntityTooLarge, "too_large", "",
+				fmt.Sprintf("the request body is larger than %d bytes; a job request holds one ticket of a few KiB", maxRequestBody))
+		}
+		return req, errorf(http.StatusBadRequest, "bad_request", "", "reading the request body: "+err.Error())
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return req, errorf(http.StatusBadRequest, "bad_request", "",
+			`the request body is empty; send a JSON object such as {"action":"uninstall","product":"cadpro"}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, jsonError(data, dec.InputOffset(), err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := position(data, dec.InputOffset())
+		return req, errorf(http.StatusBadRequest, "bad_request", "",
+			fmt.Sprintf("unexpected data after the JSON object at line %d, column %d; send one object", line, col))
+	}
+	return req, validateJobRequest(req)
+}
+
+// jsonError turns a decoding error into a 400 that names the place and the field.
+func jsonError(data []byte, offset int64, err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typ     *json.UnmarshalTypeError
+		corrupt base64.CorruptInputError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		line, col := position(data, syntax.Offset-1) // Offset is just past the bad byte
+		return errorf(http.StatusBadRequest, "bad_request", "",
+			fmt.Sprintf("malformed JSON at line %d, column %d: %s", line, col, strings.TrimPrefix(syntax.Error(), "json: ")))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := position(data, int64(len(data)))
+		return errorf(http.StatusBadRequest, "bad_request", "",
+			fmt.Sprintf("malformed JSON: it ends early, at line %d, column %d", line, col))
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		return errorf(http.StatusBadRequest, "bad_request", typ.Field,
+			fmt.Sprintf("field %q at line %d, column %d must be %s, not a JSON %s", typ.Field, line, col, typ.Type, typ.Value))
+	case errors.As(err, &corrupt):
+		return errorf(http.StatusBadRequest, "bad_request", "ticket",
+			"field \"ticket\" must be the ticket file in base64 (e.g. base64 -w0 FILE.ticket): "+corrupt.Error())
+	}
+	// encoding/json has no type for unknown fields: `json: unknown field "name"`.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		line, col := position(data, offset)
+		return errorf(http.StatusBadRequest, "bad_request", name,
+			fmt.Sprintf("unknown field %q at line %d, column %d; a job request has action, ticket, product, allow_downgrade and priority", name, line, col))
+	}
+	return errorf(http.StatusBadRequest, "bad_request", "", "reading the job request: "+strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// position is the 1-based line and column of byte offset in data.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(data)))
+	before := data[:offset]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// validateJobRequest checks that req names an action and carries what the action needs.
+func validateJobRequest(req apitype.JobRequest) error {
+	bad := func(field, msg string) error { return errorf(http.StatusBadRequest, "bad_request", field, msg) }
+	switch req.Action {
+	case apitype.ActionInstall, apitype.ActionOverwrite:
+		if len(req.Ticket) == 0 {
+			return bad("ticket", fmt.Sprintf("%s needs a release ticket: put the ticket file, in base64, in \"ticket\"", req.Action))
+		}
+	case apitype.ActionUninstall:
+		if req.Product == "" {
+			return bad("product", "uninstall needs the product id in \"product\" (see GET /v1/software)")
+		}
+	case apitype.ActionRepair:
+		if req.Product == "" && len(req.Ticket) == 0 {
+			return bad("product", "repair needs the product id in \"product\" (see GET /v1/software), or a ticket")
+		}
+	case "":
+		return bad("action", `the request has no "action"; use install, uninstall, repair or overwrite`)
+	default:
+		return bad("action", fmt.Sprintf("action %q is not known; use install, uninstall, repair or overwrite", clip(string(req.Action))))
+	}
+	return nil
+}
+
+// clip shortens a caller's value quoted back in a message.
+func clip(s string) string {
+	const maxLen = 64
+	if len(s) <= maxLen {
+		return s
+	}
+	return s[:maxLen] + "…"
+}
