@@ -258,10 +258,14 @@ func (c *Config) validate(goos string) error {
 	if c.Log.MaxAgeDays < 0 {
 		bad("log.max_age_days", "%d is negative; use 0 to keep old logs regardless of age", c.Log.MaxAgeDays)
 	}
-	if len(errs) == 0 {
+	switch len(errs) {
+	case 0:
 		return nil
+	case 1:
+		return fmt.Errorf("the agent config %s is not valid: %w", displayPath(c.Path), errs[0])
 	}
-	return fmt.Errorf("the agent config %s is not valid: %w", displayPath(c.Path), errors.Join(errs...))
+	// One problem a line, so that all of them can be fixed in one go.
+	return fmt.Errorf("the agent config %s is not valid:\n  %w", displayPath(c.Path), indentJoin(errs))
 }
 
 // PublicKeys parses TrustedKeys. Several keys are allowed so that a key can be rotated.
@@ -332,3 +336,20 @@ func displayPath(p string) string {
 	}
 	return p
 }
+
+// indentJoin joins errs one a line, indented, keeping them for errors.Is and errors.As.
+func indentJoin(errs []error) error {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return &joined{msg: strings.Join(parts, "\n  "), errs: errs}
+}
+
+type joined struct {
+	msg  string
+	errs []error
+}
+
+func (j *joined) Error() string   { return j.msg }
+func (j *joined) Unwrap() []error { return j.errs }

@@ -268,6 +268,7 @@ func TestStrictErrors(t *testing.T) {
 		{"url", "marketplace_url: ftp://x\n", []string{"marketplace_url:"}},
 		{"level", "log:\n  level: loud\n", []string{"log.level:", "debug, info, warn or error"}},
 		{"long socket", "socket: /" + strings.Repeat("s", 120) + "\n", []string{"socket:", "choose a shorter path"}},
+		{"several problems at once", "downloads: 0\nstate_dir: rel\n", []string{"not valid:\n  ", "downloads: 0", "state_dir:"}},
 		{"empty group", "install_group: \"\"\n", []string{"install_group: is empty"}},
 	}
 	for _, tt := range tests {

@@ -54,9 +54,10 @@ func parseYAML(path string, data []byte) (*yaml.Node, error) {
 // checkKeys walks a mapping and reports the first unknown key with its line and the keys that
 // would be understood there.
 func checkKeys(path string, n *yaml.Node, t reflect.Type, prefix string) error {
-	where := "the top level"
+	where, in := "the top level", "at the top level"
 	if prefix != "" {
 		where = strings.TrimSuffix(prefix, ".")
+		in = "in " + where
 	}
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s:%d: %s must be a mapping of keys to values, not a %s", path, n.Line, where, kindName(n))
@@ -71,7 +72,7 @@ func checkKeys(path string, n *yaml.Node, t reflect.Type, prefix string) error {
 				names = append(names, prefix+name)
 			}
 			sort.Strings(names)
-			return fmt.Errorf("%s:%d: unknown key %q in %s; the keys are %s", path, k.Line, prefix+k.Value, where, strings.Join(names, ", "))
+			return fmt.Errorf("%s:%d: unknown key %q %s; the keys are %s", path, k.Line, prefix+k.Value, in, strings.Join(names, ", "))
 		}
 		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Size(0)) {
 			if err := checkKeys(path, v, f.Type, prefix+k.Value+"."); err != nil {
