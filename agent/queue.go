@@ -17,9 +17,10 @@ import (
 // journalRetry is how soon the scheduler tries again when it could not read the journal.
 const journalRetry = 5 * time.Second
 
-// errCancelled is the cause given to the context of a job cancelled by request. It is a
-// context.Canceled, which the engine journals as a cancel, whatever step it cut.
-var errCancelled = fmt.Errorf("cancelled by request: %w", context.Canceled)
+// errCancelled is the cause given to the context of a job cancelled by request: the engine journals
+// it as a cancel, whatever step it cut. Any other end of the context (the agent stopping) leaves the
+// job for recovery.
+var errCancelled = engine.ErrCancelled
 
 // worker is one job being prepared (fetch and stage) or run (install steps) by this process.
 type worker struct {

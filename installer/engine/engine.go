@@ -109,8 +109,8 @@ type Engine struct {
 
 	// mu guards the fields that follow.
 	mu           sync.Mutex
-	running      map[string]context.CancelFunc // job ids being run in this process
-	fetchingJobs map[string]*journal.Job       // package URL → the job downloading it, for progress
+	running      map[string]func()       // job ids being run in this process → cancel them by request
+	fetchingJobs map[string]*journal.Job // package URL → the job downloading it, for progress
 }
 
 // Open opens (or creates) the state folder and its journal.
@@ -157,7 +157,7 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 5
 	}
-	e := &Engine{cfg: cfg, journal: j, log: cfg.Logger, running: map[string]context.CancelFunc{}, fetchingJobs: map[string]*journal.Job{}}
+	e := &Engine{cfg: cfg, journal: j, log: cfg.Logger, running: map[string]func(){}, fetchingJobs: map[string]*journal.Job{}}
 	if cfg.Fetcher != nil {
 		cfg.Fetcher.Progress = e.fetchProgress
 	}
@@ -204,7 +204,7 @@ func (e *Engine) Submit(req Request) (*journal.Job, error) {
 		if req.Action == journal.ActionRepair {
 			in, err := e.journal.GetInstalled(t.Product)
 			if err != nil || in.Version != t.Version {
-				return nil, fmt.Errorf("repair %s: the ticket is for version %s, which is not the installed one; install it instead", t.Product, t.Version)
+				return nil, &RefusedError{fmt.Errorf("repair %s: the ticket is for version %s, which is not the installed one; install it instead", t.Product, t.Version)}
 			}
 		}
 		job.PackageID, job.Name, job.Version = t.Product, t.Name, t.Version
@@ -286,16 +286,21 @@ func (e *Engine) Prepare(ctx context.Context, id string) (*journal.Job, error) {
 	})
 }
 
+// ErrCancelled is the cause of a job cancelled by request. Give it to the context of a running job
+// (context.WithCancelCause) to cancel the job; a context cancelled for any other reason (the agent
+// stopping) leaves the job as journaled, for recovery to finish at the next start.
+var ErrCancelled = errors.New("cancelled by request")
+
 // runUntil takes steps of one job until stop says so, or the job waits for a retry.
 func (e *Engine) runUntil(ctx context.Context, id string, stop func(journal.State) bool) (*journal.Job, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	e.mu.Lock()
 	if e.running[id] != nil {
 		e.mu.Unlock()
 		return nil, fmt.Errorf("job %s is already running", id)
 	}
-	e.running[id] = cancel
+	e.running[id] = func() { cancel(ErrCancelled) }
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
@@ -319,6 +324,10 @@ func (e *Engine) runUntil(ctx context.Context, id string, stop func(journal.Stat
 		}
 		next, err := e.step(ctx, job)
 		if err != nil {
+			if ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrCancelled) {
+				// Stopped, not cancelled: the journal keeps the step, and recovery finishes it.
+				return job, fmt.Errorf("job %s stopped at %s, to be finished at the next start: %w", id, job.State, context.Cause(ctx))
+			}
 			return e.finish(job, err)
 		}
 		job = next
@@ -413,7 +422,7 @@ func (e *Engine) finish(job *journal.Job, err error) (*journal.Job, error) {
 	if errors.As(err, &re) {
 		outcome = "refused"
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrCancelled) {
 		state, outcome = journal.StateCancelled, string(manifest.OutcomeCancelled)
 	}
 	done, uerr := e.update(job, string(state), func(j *journal.Job) {
