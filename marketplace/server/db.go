@@ -71,8 +71,10 @@ type Migration struct {
 //	func init() { migrations = append(migrations, Migration{Version: 100, Name: "licenses", SQL: `...`}) }
 var migrations []Migration
 
-func (db *DB) migrate(ctx context.Context) error {
-	steps := slices.Clone(migrations)
+func (db *DB) migrate(ctx context.Context) error { return db.migrateSteps(ctx, migrations) }
+
+func (db *DB) migrateSteps(ctx context.Context, list []Migration) error {
+	steps := slices.Clone(list)
 	slices.SortFunc(steps, func(a, b Migration) int { return a.Version - b.Version })
 	for i := 1; i < len(steps); i++ {
 		if steps[i].Version == steps[i-1].Version {
