@@ -1,0 +1,242 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iscdesk/iscdesk/installer/ticket"
+	"github.com/iscdesk/iscdesk/marketplace/api"
+	"github.com/iscdesk/iscdesk/marketplace/client"
+	"github.com/iscdesk/iscdesk/marketplace/client/secretstore"
+	"github.com/iscdesk/iscdesk/marketplace/server"
+)
+
+// market is the real marketplace, seeded with the demo data, on a temp SQLite file behind a real
+// HTTP server on 127.0.0.1:0.
+type market struct {
+	srv *server.Server
+	url string
+}
+
+func startMarket(t *testing.T) *market {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the example packages and a seeded marketplace")
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := server.Open(ctx, filepath.Join(dir, "market.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	_, err = server.Seed(ctx, db, server.SeedOptions{DataDir: dir, Examples: "../../packaging/examples", PasswordIterations: 1000, Logger: logger})
+	require.NoError(t, err)
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	srv, err := server.New(db, server.Options{DataDir: dir, BaseURL: base, Logger: logger, Heartbeat: 100 * time.Millisecond})
+	require.NoError(t, err)
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(func() {
+		srv.Close() // ends the SSE streams, so that ts.Close does not wait on them
+		ts.Close()
+	})
+	return &market{srv: srv, url: base}
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// signInWithForm is a browser and a user: it opens the sign-in page, fills in the real login form
+// and submits it; the marketplace then redirects the "browser" to the client's loopback listener.
+func signInWithForm(t *testing.T, username, password string, done chan<- string) func(string) error {
+	return func(authorizeURL string) error {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			return err
+		}
+		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := browser.Get(authorizeURL)
+		if err != nil {
+			return err
+		}
+		form, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("sign-in page: %s: %s", resp.Status, form)
+		}
+		fields := url.Values{"username": {username}, "password": {password}}
+		for _, m := range hiddenInput.FindAllStringSubmatch(string(form), -1) {
+			fields.Set(m[1], html.UnescapeString(m[2]))
+		}
+		assert.NotEmpty(t, fields.Get("csrf_token"), "the form carries a CSRF token")
+		resp, err = browser.PostForm(authorizeURL[:strings.Index(authorizeURL, "?")], fields)
+		if err != nil {
+			return err
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- string(page) // the loopback listener's page, after the redirect
+		return nil
+	}
+}
+
+func TestAgainstTheRealMarketplace(t *testing.T) {
+	t.Parallel()
+	m := startMarket(t)
+	store := secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))
+	c := client.New(m.url, client.Options{Store: store})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// Sign in through the real form.
+	page := make(chan string, 1)
+	sess, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoEngineer, server.DemoPassword, page)})
+	require.NoError(t, err)
+	assert.Contains(t, <-page, "You can close this window")
+	assert.Equal(t, server.DemoEngineer, sess.User)
+	assert.NotEmpty(t, sess.TenantID)
+	assert.NotEmpty(t, sess.RefreshToken)
+	assert.WithinDuration(t, time.Now().Add(server.AccessTokenTTL), sess.Expiry, time.Minute)
+
+	// A second client (the next run of the CLI) finds the stored session.
+	c = client.New(m.url, client.Options{Store: store})
+	me, err := c.Me(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, server.DemoEngineer, me.Username)
+	assert.Equal(t, sess.TenantID, me.TenantID)
+
+	// Entitlements and a ticket that the agent would accept.
+	ents, err := client.Collect(c.Entitlements(ctx, client.ListOptions{PageSize: 1}))
+	require.NoError(t, err)
+	require.NotEmpty(t, ents, "the demo tenant owns products")
+	var product *api.Product
+	var release api.Release
+	for _, e := range ents {
+		p, err := c.Product(ctx, e.Product)
+		require.NoError(t, err)
+		for _, r := range p.Releases {
+			if r.Platform == runtime.GOOS || r.Platform == runtime.GOOS+"/"+runtime.GOARCH {
+				product, release = p, r
+			}
+		}
+	}
+	require.NotNil(t, product, "an entitled product has a release for %s", runtime.GOOS)
+	tr, err := c.Ticket(ctx, product.ID, "", release.Platform)
+	require.NoError(t, err)
+	assert.Equal(t, product.ID, tr.Product)
+	keys, err := c.Keys(ctx)
+	require.NoError(t, err)
+	ring := ticket.NewKeyring()
+	for _, k := range keys.Keys {
+		pub, err := ticket.ParsePublicKey([]byte(k.Line))
+		require.NoError(t, err)
+		ring.Add(pub)
+	}
+	tk, err := ring.Verify(tr.Ticket, time.Now())
+	require.NoError(t, err, "the ticket verifies with the keys from /v1/keys")
+	assert.Equal(t, product.ID, tk.Product)
+	assert.Equal(t, release.SHA256, tk.SHA256)
+
+	// A license, applied for twice (one license), issued, its content checked; its
+	// notification arrives on the stream.
+	require.NoError(t, m.srv.SetLicenseIssuer(ctx, product.ID, server.LicenseIssuerConfig{Kind: server.IssuerBuiltin, Delay: 10 * time.Millisecond}))
+	app := api.LicenseApplication{Product: product.ID, Fingerprint: "00:11:22:33:44:55|disk-1|board-1|cpu-1",
+		ExpiresAt: time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)}
+	lic, err := c.ApplyLicense(ctx, app, "")
+	require.NoError(t, err)
+	again, err := c.ApplyLicense(ctx, app, "")
+	require.NoError(t, err)
+	assert.Equal(t, lic.ID, again.ID, "the same application gives the same license")
+	issued, err := c.WaitLicense(ctx, lic.ID, 20*time.Millisecond)
+	require.NoError(t, err)
+	require.Equal(t, api.LicenseIssued, issued.State, issued.Reason)
+	content, err := c.LicenseContentOf(ctx, lic.ID)
+	require.NoError(t, err)
+	assert.Equal(t, issued.SHA256, content.SHA256)
+	assert.NotEmpty(t, content.Data)
+
+	var seen []string
+	for n, err := range c.NotificationsStream(ctx, "0") {
+		require.NoError(t, err)
+		seen = append(seen, n.Kind+" "+n.Ref)
+		if n.Ref == lic.ID {
+			break
+		}
+	}
+	assert.Contains(t, seen, "license "+lic.ID)
+
+	// A bad request comes back as an APIError naming the field.
+	_, err = c.ApplyLicense(ctx, api.LicenseApplication{Product: product.ID, Fingerprint: "nonsense", ExpiresAt: app.ExpiresAt}, "")
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusBadRequest, apiErr.Status)
+	assert.Equal(t, "fingerprint", apiErr.Field)
+
+	// Sign out: the token no longer works, and nothing is stored.
+	old, err := c.Session(ctx)
+	require.NoError(t, err)
+	require.NoError(t, c.Logout(ctx))
+	_, err = c.Me(ctx)
+	require.ErrorIs(t, err, client.ErrNotSignedIn)
+	_, err = c.WithToken(old.AccessToken).Me(ctx)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusUnauthorized, apiErr.Status)
+	assert.NoFileExists(t, store.Path())
+}
+
+// TestRealRefresh: a client whose clock says the access token is about to expire refreshes it at
+// the real token endpoint, and the rotated tokens work.
+func TestRealRefresh(t *testing.T) {
+	t.Parallel()
+	m := startMarket(t)
+	store := secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c := client.New(m.url, client.Options{Store: store, Now: clock})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	page := make(chan string, 1)
+	first, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoAdmin, server.DemoPassword, page)})
+	require.NoError(t, err)
+	<-page
+
+	mu.Lock()
+	now = now.Add(server.AccessTokenTTL - 30*time.Second)
+	mu.Unlock()
+	me, err := c.Me(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, server.DemoAdmin, me.Username)
+	second, err := c.Session(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.AccessToken, second.AccessToken)
+	assert.NotEqual(t, first.RefreshToken, second.RefreshToken, "the server rotates refresh tokens")
+
+	// Logging in with a wrong password shows the form again; the client keeps waiting until ctx ends.
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	_, err = client.New(m.url, client.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "s.json"))}).
+		Login(short, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoAdmin, "wrong", page)})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, <-page, "Wrong username or password")
+}
