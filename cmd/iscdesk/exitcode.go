@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/iscdesk/iscdesk/agent/apitype"
+	"github.com/iscdesk/iscdesk/agent/client"
+)
+
+// Exit codes of the CLI, documented in docs/cli.md and docs/exit-codes.md.
+const (
+	exitDone        = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitReboot      = 3
+	exitRetryLater  = 4
+	exitNoAgent     = 5
+	exitRefused     = 6
+	exitInterrupted = 130
+)
+
+// usageError is a bad command, flag or argument.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// jobEnd reports how a job that the CLI followed (or was asked about) ended, when that was not
+// plainly "done": its exit code comes from the job, its message tells the user what to do next.
+type jobEnd struct{ job apitype.Job }
+
+func (e jobEnd) Error() string {
+	j := e.job
+	what := jobTitle(j)
+	switch {
+	case j.State == apitype.StateDone && j.RebootRequired:
+		return what + ": done; restart the computer to finish it"
+	case j.State == apitype.StateWaitingRetry || j.Outcome == string(apitype.StateWaitingRetry) || j.Outcome == "retry_later":
+		msg := what + ": waits, another installation holds the machine"
+		if !j.NextRetry.IsZero() {
+			msg += "; the agent tries again at " + j.NextRetry.Local().Format("15:04:05")
+		}
+		return msg + fmt.Sprintf(" (follow it with `iscdesk watch %s`)", j.ID)
+	case j.State == apitype.StateCancelled:
+		return what + ": cancelled"
+	}
+	msg := what + ": failed"
+	if j.Reason != "" {
+		msg += ": " + j.Reason
+	}
+	return msg + fmt.Sprintf("; its log: `iscdesk logs %s`", j.ID)
+}
+
+// exitCode maps the result of a command to the process's exit code. It is the one place where
+// that mapping lives.
+func exitCode(err error) int {
+	if err == nil {
+		return exitDone
+	}
+	var (
+		usage  usageError
+		end    jobEnd
+		apiErr *client.APIError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.Is(err, client.ErrAgentNotRunning):
+		return exitNoAgent
+	case errors.As(err, &end):
+		j := end.job
+		switch {
+		case j.State == apitype.StateDone && j.RebootRequired:
+			return exitReboot
+		case j.State == apitype.StateDone:
+			return exitDone
+		case j.State == apitype.StateWaitingRetry || j.Outcome == "retry_later":
+			return exitRetryLater
+		default: // failed, cancelled
+			return exitFailed
+		}
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.Status == http.StatusForbidden || apiErr.Code == "forbidden" || apiErr.Code == "ticket_refused":
+			return exitRefused
+		case apiErr.Status == http.StatusBadRequest:
+			return exitUsage
+		}
+	}
+	return exitFailed
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/iscdesk/iscdesk/agent/apitype"
+)
+
+func newWatchCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "watch [JOB_ID]",
+		Short: "Follow the agent's events (every job, or one until it ends); reconnects when the agent restarts",
+		Long: "Without JOB_ID, prints every event until interrupted (Ctrl-C). With JOB_ID, prints that job's\n" +
+			"events until it ends and exits with its exit code. With --json each event is one JSON line.",
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, p := g.client(), g.printer()
+			var err error
+			if len(args) == 1 {
+				var j *apitype.Job
+				if j, err = api.Job(cmd.Context(), args[0]); err == nil {
+					err = follow(cmd.Context(), api, p, j)
+				}
+			} else if _, err = api.Status(cmd.Context()); err == nil {
+				// Asked first so that a missing agent is an error (exit 5) here; once watching,
+				// the client waits for an agent that restarts.
+				err = streamEvents(cmd.Context(), api, func(e apitype.Event, _ bool) (bool, error) {
+					return false, p.Event(e)
+				}, "")
+			}
+			if cerr := p.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		},
+	}
+}
