@@ -1,0 +1,504 @@
+package server
+
+// Deliveries of what is not software: cloud images (pay per use or by subscription) and hardware
+// (shipped, then possibly unsubscribed: a refund when it never arrived, a return when it did, each
+// reviewed by an admin of the tenant, the merchant's side in this embedded marketplace).
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
+)
+
+// Billing modes and states of an image delivery.
+const (
+	BillingPayPerUse = "pay_per_use" // billed by the hour, bound to one cloud server
+	BillingMonthly   = "monthly"
+	BillingYearly    = "yearly"
+
+	ImageProvisioning = "provisioning"
+	ImageActive       = "active"
+	ImageExpired      = "expired"
+	ImageReleased     = "released"
+)
+
+// States of a hardware delivery: the shipping states, then refunded after an approved
+// not-received refund (returned also follows an approved return of received goods).
+const (
+	HardwarePending   = "pending"
+	HardwareShipped   = "shipped"
+	HardwareInTransit = "in_transit"
+	HardwareDelivered = "delivered"
+	HardwareReturned  = "returned"
+	HardwareRefunded  = "refunded"
+)
+
+// Unsubscribe types, review decisions and review states.
+const (
+	UnsubscribeNotReceived = "not_received" // a refund: the goods never arrived
+	UnsubscribeReceived    = "received"     // a return: the goods go back, with a return tracking number
+
+	ReviewApprove = "approve"
+	ReviewReject  = "reject"
+
+	ReviewPending  = "pending"
+	ReviewApproved = "approved"
+	ReviewRejected = "rejected"
+)
+
+var (
+	billingModes   = []string{BillingPayPerUse, BillingMonthly, BillingYearly}
+	imageStates    = []string{ImageProvisioning, ImageActive, ImageExpired, ImageReleased}
+	hardwareStates = []string{HardwarePending, HardwareShipped, HardwareInTransit, HardwareDelivered, HardwareReturned, HardwareRefunded}
+	reviewStates   = []string{ReviewPending, ReviewApproved, ReviewRejected}
+
+	// unsubscribableFrom: a refund is possible until the goods are confirmed received (a parcel
+	// marked delivered may still not have reached the buyer); a return only once delivered.
+	unsubscribableFrom = map[string][]string{
+		UnsubscribeNotReceived: {HardwarePending, HardwareShipped, HardwareInTransit, HardwareDelivered},
+		UnsubscribeReceived:    {HardwareDelivered},
+	}
+)
+
+// ImageDelivery is a cloud image the tenant bought.
+type ImageDelivery struct {
+	ID            string     `json:"id"`
+	OrderID       string     `json:"order_id,omitempty"`
+	Product       string     `json:"product,omitempty"`
+	Name          string     `json:"name"`
+	ImageID       string     `json:"image_id"`
+	Region        string     `json:"region,omitempty"`
+	BillingMode   string     `json:"billing_mode"`              // pay_per_use, monthly, yearly
+	CloudServerID string     `json:"cloud_server_id,omitempty"` // pay_per_use only
+	PriceCents    int64      `json:"price_cents"`               // per PriceUnit
+	PriceUnit     string     `json:"price_unit"`                // "hour", "month" or "year"
+	Currency      string     `json:"currency"`
+	State         string     `json:"state"` // provisioning, active, expired, released
+	CreatedAt     time.Time  `json:"created_at"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"` // end of the paid period (monthly, yearly)
+}
+
+// HardwareDelivery is a device the tenant bought, with its latest unsubscribe request if any.
+type HardwareDelivery struct {
+	ID             string               `json:"id"`
+	OrderID        string               `json:"order_id,omitempty"`
+	Title          string               `json:"title"`
+	Quantity       int                  `json:"quantity"`
+	PaidCents      int64                `json:"paid_cents"`
+	Currency       string               `json:"currency"`
+	State          string               `json:"state"`
+	Carrier        string               `json:"carrier,omitempty"`
+	TrackingNumber string               `json:"tracking_number,omitempty"`
+	ShippedAt      *time.Time           `json:"shipped_at,omitempty"`
+	DeliveredAt    *time.Time           `json:"delivered_at,omitempty"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	Unsubscribe    *HardwareUnsubscribe `json:"unsubscribe,omitempty"`
+}
+
+// HardwareUnsubscribe is a refund or return request and its review.
+type HardwareUnsubscribe struct {
+	ID             string     `json:"id"`
+	Type           string     `json:"type"`
+	AmountCents    int64      `json:"amount_cents"`
+	Reason         string     `json:"reason"`
+	ReturnTracking string     `json:"return_tracking,omitempty"`
+	ReviewState    string     `json:"review_state"` // pending, approved, rejected
+	ReviewNote     string     `json:"review_note,omitempty"`
+	RequestedBy    string     `json:"requested_by"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ReviewedAt     *time.Time `json:"reviewed_at,omitempty"`
+}
+
+// UnsubscribeRequest is the body of POST /v1/deliveries/hardware/{id}/unsubscribe.
+type UnsubscribeRequest struct {
+	Type           string `json:"type"`
+	AmountCents    int64  `json:"amount_cents"` // 0 < amount_cents ≤ paid_cents
+	Reason         string `json:"reason"`
+	ReturnTracking string `json:"return_tracking,omitempty"` // required for type received
+}
+
+// ReviewRequest is the body of POST /v1/admin/deliveries/hardware/{id}/review.
+type ReviewRequest struct {
+	Decision string `json:"decision"`       // approve or reject
+	Note     string `json:"note,omitempty"` // required when rejecting: the buyer reads it
+}
+
+const maxReasonLen = 1000
+
+func init() {
+	register(func(s *Server, r *Routes) {
+		r.User("GET /v1/deliveries/images", s.listImageDeliveries)
+		r.User("GET /v1/deliveries/images/{id}", s.getImageDelivery)
+		r.User("GET /v1/deliveries/hardware", s.listHardwareDeliveries)
+		r.User("GET /v1/deliveries/hardware/{id}", s.getHardwareDelivery)
+		r.User("POST /v1/deliveries/hardware/{id}/unsubscribe", s.unsubscribeHardware)
+		r.Admin("POST /v1/admin/deliveries/hardware/{id}/review", s.reviewHardware)
+	})
+}
+
+// enumFilters reads optional enum query parameters into SQL conditions; on a bad value it writes the 400.
+func enumFilters(w http.ResponseWriter, r *http.Request, allowed map[string][]string, column map[string]string) ([]string, []any, bool) {
+	var where []string
+	var args []any
+	for param, values := range allowed {
+		v := r.URL.Query().Get(param)
+		if v == "" {
+			continue
+		}
+		if !slices.Contains(values, v) {
+			badRequest(w, param, param+" must be one of "+strings.Join(values, ", "))
+			return nil, nil, false
+		}
+		where, args = append(where, column[param]+" = ?"), append(args, v)
+	}
+	return where, args, true
+}
+
+// listImageDeliveries is GET /v1/deliveries/images: newest first; ?billing_mode= and ?state= filter.
+func (s *Server) listImageDeliveries(w http.ResponseWriter, r *http.Request) {
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	where, args, ok := enumFilters(w, r, map[string][]string{"billing_mode": billingModes, "state": imageStates},
+		map[string]string{"billing_mode": "billing_mode", "state": "state"})
+	if !ok {
+		return
+	}
+	if p.After != nil {
+		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, p.After.At, p.After.At, p.After.ID)
+	}
+	items, err := s.imageDeliveries(r.Context(), caller(r).TenantID, where, " ORDER BY created_at DESC, id DESC LIMIT ?", append(args, p.Limit+1)...)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x ImageDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+}
+
+// getImageDelivery is GET /v1/deliveries/images/{id}.
+func (s *Server) getImageDelivery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	items, err := s.imageDeliveries(r.Context(), caller(r).TenantID, []string{"id = ?"}, "", id)
+	switch {
+	case err != nil:
+		s.internalError(w, r, err)
+	case len(items) == 0:
+		notFound(w, "image delivery "+quoteClip(id))
+	default:
+		writeJSON(w, http.StatusOK, items[0])
+	}
+}
+
+func (s *Server) imageDeliveries(ctx context.Context, tenant string, where []string, tail string, args ...any) ([]ImageDelivery, error) {
+	q := `SELECT id, COALESCE(order_id, ''), COALESCE(product_id, ''), name, image_id, region, billing_mode, cloud_server_id,
+price_cents, currency, state, created_at, expires_at FROM image_deliveries WHERE ` + strings.Join(append([]string{"tenant_id = ?"}, where...), " AND ") + tail
+	rows, err := s.db.QueryContext(ctx, q, append([]any{tenant}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ImageDelivery{}
+	for rows.Next() {
+		var d ImageDelivery
+		var created int64
+		var expires sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.OrderID, &d.Product, &d.Name, &d.ImageID, &d.Region, &d.BillingMode, &d.CloudServerID,
+			&d.PriceCents, &d.Currency, &d.State, &created, &expires); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.ExpiresAt = fromMS(created), nullMS(expires)
+		d.PriceUnit = map[string]string{BillingPayPerUse: "hour", BillingMonthly: "month", BillingYearly: "year"}[d.BillingMode]
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// listHardwareDeliveries is GET /v1/deliveries/hardware: newest first, each with its latest
+// unsubscribe request; ?state= and ?review_state= (of that request) filter.
+func (s *Server) listHardwareDeliveries(w http.ResponseWriter, r *http.Request) {
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	where, args, ok := enumFilters(w, r, map[string][]string{"state": hardwareStates, "review_state": reviewStates},
+		map[string]string{"state": "h.state", "review_state": "u.review_state"})
+	if !ok {
+		return
+	}
+	if p.After != nil {
+		where = append(where, "(h.created_at < ? OR (h.created_at = ? AND h.id < ?))")
+		args = append(args, p.After.At, p.After.At, p.After.ID)
+	}
+	items, err := s.hardwareDeliveries(r.Context(), s.db, caller(r).TenantID, where, " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", append(args, p.Limit+1)...)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x HardwareDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+}
+
+// getHardwareDelivery is GET /v1/deliveries/hardware/{id}.
+func (s *Server) getHardwareDelivery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, err := s.hardwareDelivery(r.Context(), s.db, caller(r).TenantID, id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		notFound(w, "hardware delivery "+quoteClip(id))
+	case err != nil:
+		s.internalError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, d)
+	}
+}
+
+// rowsQuerier is what both *DB and *sql.Tx offer for reads.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Server) hardwareDelivery(ctx context.Context, q rowsQuerier, tenant, id string) (HardwareDelivery, error) {
+	items, err := s.hardwareDeliveries(ctx, q, tenant, []string{"h.id = ?"}, "", id)
+	if err != nil {
+		return HardwareDelivery{}, err
+	}
+	if len(items) == 0 {
+		return HardwareDelivery{}, sql.ErrNoRows
+	}
+	return items[0], nil
+}
+
+// hardwareDeliveries reads deliveries joined with their latest unsubscribe request (u.*, NULL
+// when there is none).
+func (s *Server) hardwareDeliveries(ctx context.Context, q rowsQuerier, tenant string, where []string, tail string, args ...any) ([]HardwareDelivery, error) {
+	query := `SELECT h.id, COALESCE(h.order_id, ''), h.title, h.quantity, h.paid_cents, h.currency, h.state, h.carrier,
+h.tracking_number, h.shipped_at, h.delivered_at, h.created_at, h.updated_at,
+u.id, u.type, u.amount_cents, u.reason, u.return_tracking, u.review_state, u.review_note, u.user_id, u.created_at, u.reviewed_at
+FROM hardware_deliveries h
+LEFT JOIN hardware_unsubscribes u ON u.id = (SELECT id FROM hardware_unsubscribes WHERE delivery_id = h.id ORDER BY created_at DESC, id DESC LIMIT 1)
+WHERE ` + strings.Join(append([]string{"h.tenant_id = ?"}, where...), " AND ") + tail
+	rows, err := q.QueryContext(ctx, query, append([]any{tenant}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []HardwareDelivery{}
+	for rows.Next() {
+		var d HardwareDelivery
+		var shipped, delivered, reviewed sql.NullInt64
+		var created, updated int64
+		var uID, uType, uReason, uTracking, uState, uNote, uUser sql.NullString
+		var uAmount, uCreated sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.OrderID, &d.Title, &d.Quantity, &d.PaidCents, &d.Currency, &d.State, &d.Carrier,
+			&d.TrackingNumber, &shipped, &delivered, &created, &updated,
+			&uID, &uType, &uAmount, &uReason, &uTracking, &uState, &uNote, &uUser, &uCreated, &reviewed); err != nil {
+			return nil, err
+		}
+		d.ShippedAt, d.DeliveredAt, d.CreatedAt, d.UpdatedAt = nullMS(shipped), nullMS(delivered), fromMS(created), fromMS(updated)
+		if uID.Valid {
+			d.Unsubscribe = &HardwareUnsubscribe{ID: uID.String, Type: uType.String, AmountCents: uAmount.Int64, Reason: uReason.String,
+				ReturnTracking: uTracking.String, ReviewState: uState.String, ReviewNote: uNote.String, RequestedBy: uUser.String,
+				CreatedAt: fromMS(uCreated.Int64), ReviewedAt: nullMS(reviewed)}
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// stateRefusal is a 409: the request is valid but the delivery's state does not allow it.
+type stateRefusal struct{ code, msg string }
+
+func (e *stateRefusal) Error() string { return e.msg }
+
+// unsubscribeHardware is POST /v1/deliveries/hardware/{id}/unsubscribe: a refund (not_received)
+// or return (received) request, one open at a time, for the admins to review.
+func (s *Server) unsubscribeHardware(w http.ResponseWriter, r *http.Request) {
+	var req UnsubscribeRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	req.Reason, req.ReturnTracking = strings.TrimSpace(req.Reason), strings.TrimSpace(req.ReturnTracking)
+	c, id := caller(r), r.PathValue("id")
+	var d HardwareDelivery
+	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		if d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id); err != nil {
+			return err
+		}
+		if err := checkUnsubscribe(req, d); err != nil {
+			return err
+		}
+		now := ms(s.now())
+		_, err = tx.ExecContext(r.Context(), `INSERT INTO hardware_unsubscribes (id, tenant_id, delivery_id, user_id, type, amount_cents,
+reason, return_tracking, review_state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+			newID("uns"), c.TenantID, id, c.UserID, req.Type, req.AmountCents, req.Reason, req.ReturnTracking, now)
+		if err != nil {
+			return err
+		}
+		d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id)
+		return err
+	})
+	if s.writeDeliveryError(w, r, id, err) {
+		return
+	}
+	s.moveHardwareOrder(r.Context(), c.TenantID, d.OrderID, api.StateRefunding)
+	kind := map[string]string{UnsubscribeNotReceived: "refund", UnsubscribeReceived: "return"}[req.Type]
+	s.notifyAdmins(r.Context(), c.TenantID, "delivery", "A "+kind+" request to review",
+		fmt.Sprintf("%s asks for a %s of %s for %s: %s", c.Username, kind, moneyText(req.AmountCents, d.Currency), d.Title, req.Reason), d.ID)
+	writeJSON(w, http.StatusCreated, d)
+}
+
+// checkUnsubscribe validates a request against the delivery it is about.
+func checkUnsubscribe(req UnsubscribeRequest, d HardwareDelivery) error {
+	allowed, ok := unsubscribableFrom[req.Type]
+	switch {
+	case !ok:
+		return invalid("type", "type must be not_received (a refund: the goods never arrived) or received (a return of goods you have)")
+	case req.AmountCents <= 0 || req.AmountCents > d.PaidCents:
+		return invalid("amount_cents", "amount_cents must be more than 0 and at most the %d paid (%s); got %d", d.PaidCents, moneyText(d.PaidCents, d.Currency), req.AmountCents)
+	case req.Reason == "":
+		return invalid("reason", "reason is required: say why, for the merchant's review")
+	case len(req.Reason) > maxReasonLen:
+		return invalid("reason", "reason is longer than %d characters", maxReasonLen)
+	case req.Type == UnsubscribeReceived && req.ReturnTracking == "":
+		return invalid("return_tracking", "return_tracking is required for a return: the tracking number of the parcel you sent back")
+	case req.Type == UnsubscribeNotReceived && req.ReturnTracking != "":
+		return invalid("return_tracking", "return_tracking is only for a return (type received); leave it out for a refund")
+	case len(req.ReturnTracking) > 100:
+		return invalid("return_tracking", "return_tracking is longer than 100 characters")
+	case d.Unsubscribe != nil && d.Unsubscribe.ReviewState == ReviewPending:
+		return &stateRefusal{"unsubscribe_open", "delivery " + d.ID + " already has an open request (" + d.Unsubscribe.ID + "); wait for its review"}
+	case !slices.Contains(allowed, d.State):
+		return &stateRefusal{"invalid_state", fmt.Sprintf("delivery %s is %s; a %s request is possible only when it is %s",
+			d.ID, d.State, req.Type, strings.Join(allowed, ", "))}
+	}
+	return nil
+}
+
+// reviewHardware is POST /v1/admin/deliveries/hardware/{id}/review: an admin approves (the
+// delivery becomes refunded or returned) or rejects (it stays as it was) the open request.
+func (s *Server) reviewHardware(w http.ResponseWriter, r *http.Request) {
+	var req ReviewRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	req.Note = strings.TrimSpace(req.Note)
+	switch {
+	case req.Decision != ReviewApprove && req.Decision != ReviewReject:
+		badRequest(w, "decision", "decision must be approve or reject")
+		return
+	case req.Decision == ReviewReject && req.Note == "":
+		badRequest(w, "note", "note is required when rejecting: the buyer reads it")
+		return
+	case len(req.Note) > maxReasonLen:
+		badRequest(w, "note", fmt.Sprintf("note is longer than %d characters", maxReasonLen))
+		return
+	}
+	c, id := caller(r), r.PathValue("id")
+	var d HardwareDelivery
+	var u HardwareUnsubscribe
+	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		if d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id); err != nil {
+			return err
+		}
+		if d.Unsubscribe == nil || d.Unsubscribe.ReviewState != ReviewPending {
+			return &stateRefusal{"no_open_request", "delivery " + id + " has no open unsubscribe request to review"}
+		}
+		u = *d.Unsubscribe
+		now := ms(s.now())
+		state := ReviewRejected
+		if req.Decision == ReviewApprove {
+			state = ReviewApproved
+			to := map[string]string{UnsubscribeNotReceived: HardwareRefunded, UnsubscribeReceived: HardwareReturned}[u.Type]
+			if _, err := tx.ExecContext(r.Context(), `UPDATE hardware_deliveries SET state = ?, updated_at = ? WHERE id = ?`, to, now, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(r.Context(), `UPDATE hardware_unsubscribes SET review_state = ?, review_note = ?, reviewer_id = ?, reviewed_at = ?
+WHERE id = ?`, state, req.Note, c.UserID, now, u.ID); err != nil {
+			return err
+		}
+		d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id)
+		return err
+	})
+	if s.writeDeliveryError(w, r, id, err) {
+		return
+	}
+	orderState, verdict := api.StateDelivered, "was rejected"
+	if req.Decision == ReviewApprove {
+		orderState, verdict = api.StateRefunded, "was approved"
+	}
+	s.moveHardwareOrder(r.Context(), c.TenantID, d.OrderID, orderState)
+	body := fmt.Sprintf("Your %s request for %s (%s) %s.", strings.ReplaceAll(u.Type, "_", " "), d.Title, moneyText(u.AmountCents, d.Currency), verdict)
+	if req.Note != "" {
+		body += " " + req.Note
+	}
+	if err := s.Notify(r.Context(), c.TenantID, u.RequestedBy, "delivery", "Unsubscribe request "+verdict, body, d.ID); err != nil {
+		s.log.Error("notifying a hardware review", "delivery", id, "err", err)
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// writeDeliveryError answers err, if any, and reports whether it did.
+func (s *Server) writeDeliveryError(w http.ResponseWriter, r *http.Request, id string, err error) bool {
+	var c *stateRefusal
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, sql.ErrNoRows):
+		notFound(w, "hardware delivery "+quoteClip(id))
+	case errors.As(err, &c):
+		writeError(w, http.StatusConflict, c.code, "", c.msg)
+	default:
+		s.writeInvalid(w, r, err)
+	}
+	return true
+}
+
+// moveHardwareOrder keeps the delivery's order in step. The delivery is the record of the
+// request; an order that cannot follow (already moved by an admin) is logged, not an error.
+func (s *Server) moveHardwareOrder(ctx context.Context, tenant, orderID, state string) {
+	if orderID == "" {
+		return
+	}
+	if _, err := s.MoveOrder(ctx, tenant, orderID, state, ""); err != nil {
+		s.log.Info("hardware delivery: the order does not follow", "order", orderID, "state", state, "err", err)
+	}
+}
+
+// notifyAdmins tells every admin of tenant; failures are logged, the change is already committed.
+func (s *Server) notifyAdmins(ctx context.Context, tenant, kind, title, body, ref string) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM users WHERE tenant_id = ? AND role = 'admin'`, tenant)
+	if err != nil {
+		s.log.Error("listing admins to notify", "tenant", tenant, "err", err)
+		return
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if rows.Scan(&id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.Notify(ctx, tenant, id, kind, title, body, ref); err != nil {
+			s.log.Error("notifying an admin", "user", id, "err", err)
+		}
+	}
+}
+
+// moneyText formats cents for people: 129900, "EUR" → "1299.00 EUR".
+func moneyText(cents int64, currency string) string {
+	return fmt.Sprintf("%d.%02d %s", cents/100, cents%100, currency)
+}
