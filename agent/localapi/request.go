@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
@@ -63,7 +64,7 @@ func jsonError(data []byte, offset int64, err error) error {
 		return errorf(http.StatusBadRequest, "bad_request", "",
 			fmt.Sprintf("malformed JSON: it ends early, at line %d, column %d", line, col))
 	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
+		line, col := position(data, keyOffset(data, typ.Field, typ.Offset))
 		return errorf(http.StatusBadRequest, "bad_request", typ.Field,
 			fmt.Sprintf("field %q at line %d, column %d must be %s, not a JSON %s", typ.Field, line, col, typ.Type, typ.Value))
 	case errors.As(err, &corrupt):
@@ -73,11 +74,20 @@ func jsonError(data []byte, offset int64, err error) error {
 	// encoding/json has no type for unknown fields: `json: unknown field "name"`.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		line, col := position(data, offset)
+		line, col := position(data, keyOffset(data, name, offset))
 		return errorf(http.StatusBadRequest, "bad_request", name,
 			fmt.Sprintf("unknown field %q at line %d, column %d; a job request has action, ticket, product, allow_downgrade and priority", name, line, col))
 	}
 	return errorf(http.StatusBadRequest, "bad_request", "", "reading the job request: "+strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// keyOffset is where the key name first appears in data, else def. The decoder reports where it
+// stopped, past the value; the key is where the caller looks.
+func keyOffset(data []byte, name string, def int64) int64 {
+	if i := bytes.Index(data, []byte(strconv.Quote(name))); name != "" && i >= 0 {
+		return int64(i)
+	}
+	return def
 }
 
 // position is the 1-based line and column of byte offset in data.

@@ -133,7 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, ok := r.Header[h]; ok {
 			s.log.Warn("refused a request with a browser header", "header", h, "path", r.URL.Path)
 			s.writeError(w, r, errorf(http.StatusForbidden, "forbidden", "",
-				"browsers may not call the agent (the request has a "+h+" header)"))
+				"browsers may not call the agent (the request has the header "+h+")"))
 			return
 		}
 	}
