@@ -47,3 +47,102 @@ type LicenseApplication struct {
 
 // LicenseContentSHA256Header carries the hex SHA-256 of a license's content on its download.
 const LicenseContentSHA256Header = "X-Content-SHA256"
+
+// Billing modes and states of an image delivery.
+const (
+	BillingPayPerUse = "pay_per_use" // billed by the hour, bound to one cloud server
+	BillingMonthly   = "monthly"
+	BillingYearly    = "yearly"
+
+	ImageProvisioning = "provisioning"
+	ImageActive       = "active"
+	ImageExpired      = "expired"
+	ImageReleased     = "released"
+)
+
+// States of a hardware delivery.
+const (
+	HardwarePending   = "pending"
+	HardwareShipped   = "shipped"
+	HardwareInTransit = "in_transit"
+	HardwareDelivered = "delivered"
+	HardwareReturned  = "returned"
+	HardwareRefunded  = "refunded"
+)
+
+// Unsubscribe types, review decisions and review states of a hardware delivery.
+const (
+	UnsubscribeNotReceived = "not_received" // a refund: the goods never arrived
+	UnsubscribeReceived    = "received"     // a return, with a return tracking number
+
+	ReviewApprove = "approve"
+	ReviewReject  = "reject"
+
+	ReviewPending  = "pending"
+	ReviewApproved = "approved"
+	ReviewRejected = "rejected"
+)
+
+// ImageDelivery is a cloud image the tenant bought.
+type ImageDelivery struct {
+	ID            string     `json:"id"`
+	OrderID       string     `json:"order_id,omitempty"`
+	Product       string     `json:"product,omitempty"`
+	Name          string     `json:"name"`
+	ImageID       string     `json:"image_id"`
+	Region        string     `json:"region,omitempty"`
+	BillingMode   string     `json:"billing_mode"`              // BillingPayPerUse, BillingMonthly, BillingYearly
+	CloudServerID string     `json:"cloud_server_id,omitempty"` // pay per use only
+	PriceCents    int64      `json:"price_cents"`               // per PriceUnit
+	PriceUnit     string     `json:"price_unit"`                // "hour", "month" or "year"
+	Currency      string     `json:"currency"`
+	State         string     `json:"state"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"` // end of the paid period (monthly, yearly)
+}
+
+// HardwareDelivery is a device the tenant bought, with its latest unsubscribe request if any.
+type HardwareDelivery struct {
+	ID             string               `json:"id"`
+	OrderID        string               `json:"order_id,omitempty"`
+	Title          string               `json:"title"`
+	Quantity       int                  `json:"quantity"`
+	PaidCents      int64                `json:"paid_cents"`
+	Currency       string               `json:"currency"`
+	State          string               `json:"state"`
+	Carrier        string               `json:"carrier,omitempty"`
+	TrackingNumber string               `json:"tracking_number,omitempty"`
+	ShippedAt      *time.Time           `json:"shipped_at,omitempty"`
+	DeliveredAt    *time.Time           `json:"delivered_at,omitempty"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	Unsubscribe    *HardwareUnsubscribe `json:"unsubscribe,omitempty"`
+}
+
+// HardwareUnsubscribe is a refund or return request and its review.
+type HardwareUnsubscribe struct {
+	ID             string     `json:"id"`
+	Type           string     `json:"type"`
+	AmountCents    int64      `json:"amount_cents"`
+	Reason         string     `json:"reason"`
+	ReturnTracking string     `json:"return_tracking,omitempty"`
+	ReviewState    string     `json:"review_state"`
+	ReviewNote     string     `json:"review_note,omitempty"`
+	RequestedBy    string     `json:"requested_by"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ReviewedAt     *time.Time `json:"reviewed_at,omitempty"`
+}
+
+// UnsubscribeRequest is the body of POST /v1/deliveries/hardware/{id}/unsubscribe.
+type UnsubscribeRequest struct {
+	Type           string `json:"type"`
+	AmountCents    int64  `json:"amount_cents"` // 0 < amount_cents ≤ paid_cents
+	Reason         string `json:"reason"`
+	ReturnTracking string `json:"return_tracking,omitempty"` // required for UnsubscribeReceived
+}
+
+// ReviewRequest is the body of POST /v1/admin/deliveries/hardware/{id}/review.
+type ReviewRequest struct {
+	Decision string `json:"decision"`       // ReviewApprove or ReviewReject
+	Note     string `json:"note,omitempty"` // required when rejecting: the buyer reads it
+}
