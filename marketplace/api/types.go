@@ -146,3 +146,47 @@ type ReviewRequest struct {
 	Decision string `json:"decision"`       // ReviewApprove or ReviewReject
 	Note     string `json:"note,omitempty"` // required when rejecting: the buyer reads it
 }
+
+// Quota alert modes and channels of an API package.
+const (
+	AlertPercent  = "percent"  // Threshold is a percentage of the total calls, 1..99
+	AlertAbsolute = "absolute" // Threshold is a number of remaining calls, 1..total-1
+
+	ChannelSMS    = "sms"
+	ChannelEmail  = "email"
+	ChannelInSite = "in_site" // also arrives on the notification stream
+)
+
+// APIPackage is a bought quota of calls to an API product.
+type APIPackage struct {
+	ID             string      `json:"id"`
+	Name           string      `json:"name"`
+	API            string      `json:"api"` // the API product the calls are for
+	OrderID        string      `json:"order_id,omitempty"`
+	OwnerID        string      `json:"owner_id"` // who receives the alerts
+	TotalCalls     int64       `json:"total_calls"`
+	RemainingCalls int64       `json:"remaining_calls"`
+	Alert          *QuotaAlert `json:"alert,omitempty"`
+	ExpiresAt      *time.Time  `json:"expires_at,omitempty"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+}
+
+// QuotaAlert fires once when the remaining calls of a package cross its threshold; it is the body
+// of PUT /v1/api-packages/{id}/alert.
+type QuotaAlert struct {
+	Mode      string   `json:"mode"` // AlertPercent or AlertAbsolute
+	Threshold int64    `json:"threshold"`
+	Channels  []string `json:"channels"` // ChannelSMS, ChannelEmail, ChannelInSite
+}
+
+// UsageRequest is the body of POST /v1/api-packages/{id}/usage: calls made against the quota.
+type UsageRequest struct {
+	Calls int64 `json:"calls"`
+}
+
+// UsageResult is the answer to a usage report.
+type UsageResult struct {
+	Package    APIPackage `json:"package"`
+	AlertFired bool       `json:"alert_fired"` // this use crossed the alert threshold
+}

@@ -133,6 +133,33 @@ func TestEndpoints(t *testing.T) {
 			want:     recorded{method: "POST", path: "/v1/admin/deliveries/hardware/hw_1/review", body: `{"decision":"approve"}`},
 			wantIdem: true,
 		},
+		{
+			name:   "API package",
+			call:   func(c *Client) (any, error) { return c.APIPackage(ctx, "apk_1") },
+			answer: `{"id":"apk_1","total_calls":1000,"remaining_calls":250}`,
+			want:   recorded{method: "GET", path: "/v1/api-packages/apk_1"},
+		},
+		{
+			name: "set an alert",
+			call: func(c *Client) (any, error) {
+				return c.SetAlert(ctx, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 20, Channels: []string{api.ChannelEmail, api.ChannelInSite}})
+			},
+			answer: `{"id":"apk_1","alert":{"mode":"percent","threshold":20,"channels":["email","in_site"]}}`,
+			want:   recorded{method: "PUT", path: "/v1/api-packages/apk_1/alert", body: `{"mode":"percent","threshold":20,"channels":["email","in_site"]}`},
+		},
+		{
+			name:   "clear an alert",
+			call:   func(c *Client) (any, error) { return struct{}{}, c.ClearAlert(ctx, "apk_1") },
+			answer: `{}`,
+			want:   recorded{method: "DELETE", path: "/v1/api-packages/apk_1/alert"},
+		},
+		{
+			name:     "report usage",
+			call:     func(c *Client) (any, error) { return c.ReportUsage(ctx, "apk_1", 7) },
+			answer:   `{"package":{"id":"apk_1","remaining_calls":193},"alert_fired":true}`,
+			want:     recorded{method: "POST", path: "/v1/api-packages/apk_1/usage", body: `{"calls":7}`},
+			wantIdem: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
