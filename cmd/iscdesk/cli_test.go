@@ -410,3 +410,30 @@ func TestInstallOnTerminal(t *testing.T) {
 	assert.Contains(t, r.stdout, "install Demo Solver 2.1.0: downloading 4.0 KiB of 4.0 KiB")
 	assert.True(t, strings.HasSuffix(r.stdout, "job-1  install Demo Solver 2.1.0: done\n"), r.stdout)
 }
+
+// After a reset (the agent restarted and lost the events in between), `watch` shows the jobs that
+// are still running, which the lost events would have shown.
+func TestWatchAllReloadsAfterReset(t *testing.T) {
+	f := startFakeAgent(t)
+	f.PutJob(apitype.Job{ID: "j-old", Action: apitype.ActionInstall, Product: "old", State: apitype.StateDone, Updated: t0})
+	f.PutJob(apitype.Job{ID: "j-5", Action: apitype.ActionInstall, Product: "a", State: apitype.StateInstalling, Updated: t0})
+	ctx, cancel := context.WithCancel(testContext(t))
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		<-f.subscribed
+		f.Events.Publish(apitype.Event{Type: apitype.EventReset, Message: "events after 7 are no longer held"})
+		f.Events.Publish(apitype.Event{Type: apitype.EventStatus, Message: "the end"})
+	}()
+	var out, errOut bytes.Buffer
+	w := &lineWatcher{w: &out, stopAt: "the end\n", stop: cancel}
+	code := run(ctx, []string{"watch", "--socket", f.socket}, stdio{out: w, err: &errOut})
+	<-published
+	assert.Equal(t, exitInterrupted, code, errOut.String())
+	assert.Equal(t, "iscdesk: interrupted\n", errOut.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3, out.String())
+	assert.Contains(t, lines[0], "missed events while away")
+	assert.True(t, strings.HasSuffix(lines[1], "  j-5  install a: installing"), lines[1])
+	assert.True(t, strings.HasSuffix(lines[2], "  the end"), lines[2])
+}

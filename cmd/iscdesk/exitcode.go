@@ -28,6 +28,14 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// errInterrupted is the result of a command stopped by Ctrl-C or SIGTERM; it matches context.Canceled.
+var errInterrupted = interruptedError{}
+
+type interruptedError struct{}
+
+func (interruptedError) Error() string        { return "interrupted" }
+func (interruptedError) Is(target error) bool { return target == context.Canceled }
+
 // jobEnd reports how a job that the CLI followed (or was asked about) ended, when that was not
 // plainly "done": its exit code comes from the job, its message tells the user what to do next.
 type jobEnd struct{ job apitype.Job }

@@ -41,7 +41,8 @@ func TestExitCode(t *testing.T) {
 		{"not found", apiErr(404, "not_found"), 1},
 		{"conflict", apiErr(409, "conflict"), 1},
 		{"agent failed", apiErr(500, "internal"), 1},
-		{"interrupted", fmt.Errorf("interrupted: %w", context.Canceled), 130},
+		{"interrupted", errInterrupted, 130},
+		{"cancelled call", fmt.Errorf("status: %w", context.Canceled), 130},
 		{"any other error", errors.New("disk full"), 1},
 	}
 	for _, tt := range tests {

@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, sio stdio) int {
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Whatever the interrupted call returned, the user stopped it.
-		err = fmt.Errorf("interrupted: %w", context.Canceled)
+		err = errInterrupted
 	}
 	if err != nil {
 		fmt.Fprintln(sio.err, "iscdesk:", err)

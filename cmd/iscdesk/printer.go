@@ -58,19 +58,25 @@ func jobState(j apitype.Job) string {
 			s += ": " + j.Reason
 		}
 	case apitype.StateWaitingRetry:
+		s = "waiting to retry"
 		if !j.NextRetry.IsZero() {
 			s += " at " + j.NextRetry.Local().Format("15:04:05")
 		}
-	case apitype.StateInstalling:
-		if j.Mode != "" && j.Mode != "install" {
-			s += " (" + j.Mode + ")"
-		}
-		if j.Attempt > 1 {
-			s += fmt.Sprintf(" (attempt %d)", j.Attempt)
-		}
 	}
-	if j.Phase != "" && j.Phase != j.State {
-		s += " [" + j.Phase + "]"
+	// Mode, phase and attempt of the install step, without repeating one another:
+	// "installing (overwrite, cleanup)", "installing (attempt 2)".
+	var extra []string
+	if j.Mode != "" && j.Mode != "install" {
+		extra = append(extra, j.Mode)
+	}
+	if j.Phase != "" && j.Phase != j.State && j.Phase != j.Mode && j.Phase != "install" {
+		extra = append(extra, j.Phase)
+	}
+	if j.Attempt > 1 {
+		extra = append(extra, fmt.Sprintf("attempt %d", j.Attempt))
+	}
+	if len(extra) > 0 && !j.Final() {
+		s += " (" + strings.Join(extra, ", ") + ")"
 	}
 	return s
 }

@@ -181,8 +181,9 @@ func TestTextEventsPlain(t *testing.T) {
 	p := newTextPrinter(&out, false)
 	for _, e := range []apitype.Event{
 		jobEvent(at(apitype.StateQueued), ""),
-		jobEvent(at(apitype.StateQueued), ""), // the same again: no line
-		jobEvent(at(apitype.StateFetching), ""),
+		jobEvent(at(apitype.StateQueued), ""),                            // the same again: no line
+		jobEvent(at(apitype.StateFetching), "fetching"),                  // a journal point: not for people
+		jobEvent(at(apitype.StateFetching), "fetching/download:started"), // the same line again
 		progressEvent(at(apitype.StateFetching), "downloading", 0, 4096),
 		progressEvent(at(apitype.StateFetching), "downloading", 400, 4096), // same quarter
 		progressEvent(at(apitype.StateFetching), "downloading", 1100, 4096),
@@ -256,5 +257,25 @@ func TestProgressText(t *testing.T) {
 			"downloading 1.0 MiB of 4.0 MiB (25%, 512.0 KiB/s, 6s left)"},
 	} {
 		assert.Equal(t, tt.want, progressText(&tt.p))
+	}
+}
+
+func TestJobState(t *testing.T) {
+	retry := time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)
+	for _, tt := range []struct {
+		job  apitype.Job
+		want string
+	}{
+		{apitype.Job{State: apitype.StateQueued}, "queued"},
+		{apitype.Job{State: apitype.StateInstalling, Mode: "install", Phase: "install", Attempt: 1}, "installing"},
+		{apitype.Job{State: apitype.StateInstalling, Mode: "overwrite", Phase: "cleanup"}, "installing (overwrite, cleanup)"},
+		{apitype.Job{State: apitype.StateInstalling, Mode: "continue", Phase: "install", Attempt: 2}, "installing (continue, attempt 2)"},
+		{apitype.Job{State: apitype.StateInstalling, Mode: "uninstall", Phase: "uninstall"}, "installing (uninstall)"},
+		{apitype.Job{State: apitype.StateDone, RebootRequired: true, Mode: "install", Attempt: 2}, "done, restart required"},
+		{apitype.Job{State: apitype.StateFailed, Reason: "install.sh exited 1"}, "failed: install.sh exited 1"},
+		{apitype.Job{State: apitype.StateWaitingRetry, NextRetry: retry}, "waiting to retry at 10:00:00"},
+		{apitype.Job{State: apitype.StateCancelled}, "cancelled"},
+	} {
+		assert.Equal(t, tt.want, jobState(tt.job), "%+v", tt.job)
 	}
 }

@@ -155,8 +155,8 @@ func (p *textPrinter) Event(e apitype.Event) error {
 			return nil
 		}
 		line := jobTitle(*e.Job) + ": " + jobState(*e.Job)
-		if e.Message != "" {
-			line += " (" + e.Message + ")"
+		if m := messageFor(e); m != "" {
+			line += " (" + m + ")"
 		}
 		if p.seen[e.Job.ID] == line {
 			return nil
@@ -180,6 +180,16 @@ func (p *textPrinter) Event(e apitype.Event) error {
 		}
 		return p.println(e.Time, id, e.Message)
 	}
+}
+
+// messageFor is the event's message when it tells people more than the job's state: the engine
+// also reports its journal points ("installing/install:started") there, which repeat the state.
+func messageFor(e apitype.Event) string {
+	m := e.Message
+	if e.Job != nil && (m == e.Job.State || strings.HasPrefix(m, e.Job.State+"/")) {
+		return ""
+	}
+	return m
 }
 
 // println prints one stream line, taking down the progress bar first.
