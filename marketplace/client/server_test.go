@@ -240,3 +240,90 @@ func TestRealRefresh(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, <-page, "Wrong username or password")
 }
+
+// signIn logs a user in through the real form and returns the client.
+func signIn(t *testing.T, ctx context.Context, m *market, username string) *client.Client {
+	t.Helper()
+	c := client.New(m.url, client.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))})
+	page := make(chan string, 1)
+	_, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, username, server.DemoPassword, page)})
+	require.NoError(t, err)
+	<-page
+	return c
+}
+
+// TestRealDeliveriesOrdersAndAlerts drives the engineer's and the admin's calls on deliveries,
+// orders and API packages, and sees their notifications arrive live on the engineer's stream.
+func TestRealDeliveriesOrdersAndAlerts(t *testing.T) {
+	t.Parallel()
+	m := startMarket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	eng, adm := signIn(t, ctx, m, server.DemoEngineer), signIn(t, ctx, m, server.DemoAdmin)
+
+	images, err := client.Collect(eng.ImageDeliveries(ctx, client.ListOptions{}))
+	require.NoError(t, err)
+	assert.NotEmpty(t, images)
+
+	// A refund of hardware that never arrived: a wrong amount is refused, then the admin approves.
+	inTransit, err := client.Collect(eng.HardwareDeliveries(ctx, client.ListOptions{Filter: url.Values{"state": {api.HardwareInTransit}}}))
+	require.NoError(t, err)
+	require.NotEmpty(t, inTransit)
+	hw := inTransit[0]
+	_, err = eng.Unsubscribe(ctx, hw.ID, api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: hw.PaidCents + 1, Reason: "never came"})
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "amount_cents", apiErr.Field)
+	got, err := eng.Unsubscribe(ctx, hw.ID, api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: hw.PaidCents, Reason: "never came"})
+	require.NoError(t, err)
+	require.NotNil(t, got.Unsubscribe)
+	assert.Equal(t, api.ReviewPending, got.Unsubscribe.ReviewState)
+	_, err = eng.ReviewUnsubscribe(ctx, hw.ID, api.ReviewRequest{Decision: api.ReviewApprove})
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusForbidden, apiErr.Status, "an engineer may not review")
+	got, err = adm.ReviewUnsubscribe(ctx, hw.ID, api.ReviewRequest{Decision: api.ReviewApprove})
+	require.NoError(t, err)
+	assert.Equal(t, api.ReviewApproved, got.Unsubscribe.ReviewState)
+
+	// The review's notification is the engineer's first; replaying it shows the stream is open.
+	first, err := client.Collect(eng.Notifications(ctx, client.ListOptions{PageSize: 1}))
+	require.NoError(t, err)
+	require.NotEmpty(t, first)
+	var pending []api.Order
+	for o, err := range eng.Orders(ctx, client.ListOptions{Filter: url.Values{"state": {api.StatePendingPayment}}}) {
+		require.NoError(t, err)
+		pending = append(pending, o)
+	}
+	require.NotEmpty(t, pending)
+	pkgs, err := client.Collect(eng.APIPackages(ctx, client.ListOptions{}))
+	require.NoError(t, err)
+	var quiet *api.APIPackage
+	for i := range pkgs {
+		if pkgs[i].Alert == nil {
+			quiet = &pkgs[i]
+		}
+	}
+	require.NotNil(t, quiet, "a seeded API package has no alert")
+
+	want := map[string]bool{"delivery " + hw.ID: true, "order " + pending[0].ID: true, "quota " + quiet.ID: true}
+	for n, err := range eng.NotificationsStream(ctx, fmt.Sprint(first[len(first)-1].ID-1)) {
+		require.NoError(t, err)
+		delete(want, n.Kind+" "+n.Ref)
+		if n.Kind == "delivery" {
+			// Now that the stream is open, cause two more notifications: they must arrive live.
+			moved, err := adm.SetOrderState(ctx, pending[0].ID, api.OrderStateRequest{State: api.StatePaid})
+			require.NoError(t, err)
+			assert.Equal(t, api.StatePaid, moved.State)
+			pkg, err := eng.SetAlert(ctx, quiet.ID, api.QuotaAlert{Mode: api.AlertPercent, Threshold: 50, Channels: []string{api.ChannelInSite}})
+			require.NoError(t, err)
+			require.NotNil(t, pkg.Alert)
+			used, err := eng.ReportUsage(ctx, quiet.ID, quiet.TotalCalls*6/10)
+			require.NoError(t, err)
+			assert.True(t, used.AlertFired)
+		}
+		if len(want) == 0 {
+			break
+		}
+	}
+	assert.Empty(t, want, "notifications that did not arrive")
+}
