@@ -44,18 +44,18 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"linux", ModeSystem, nil, "/var/lib/iscdesk", "/opt/iscdesk", "/run/iscdesk/agent.sock", "/var/cache/iscdesk", "/var/log/iscdesk/agent.log", "iscdesk"},
 		{"windows", ModeSystem, map[string]string{"ProgramData": `D:\PD`, "ProgramFiles": `D:\PF`},
-			`D:\PD\ISCDesk`, `D:\PF\ISCDesk`, `\\.\pipe\iscdesk-agent`, `D:\PD\ISCDesk\cache`, `D:\PD\ISCDesk\logs\agent.log`, "iscdesk"},
+			`D:\PD\ISCDesk`, `D:\PF\ISCDesk`, `\\.\pipe\iscdesk-agent`, `D:\PD\ISCDesk\cache`, `D:\PD\ISCDesk\agent.log`, "iscdesk"},
 		{"windows", ModeSystem, nil,
-			`C:\ProgramData\ISCDesk`, `C:\Program Files\ISCDesk`, `\\.\pipe\iscdesk-agent`, `C:\ProgramData\ISCDesk\cache`, `C:\ProgramData\ISCDesk\logs\agent.log`, "iscdesk"},
+			`C:\ProgramData\ISCDesk`, `C:\Program Files\ISCDesk`, `\\.\pipe\iscdesk-agent`, `C:\ProgramData\ISCDesk\cache`, `C:\ProgramData\ISCDesk\agent.log`, "iscdesk"},
 		{"darwin", ModeSystem, nil, "/Library/Application Support/ISCDesk", "/Applications/ISCDesk", "/var/run/iscdesk/agent.sock", "/Library/Caches/ISCDesk", "/Library/Logs/ISCDesk/agent.log", "iscdesk"},
 		{"linux", ModeUser, home,
 			"/home/ann/.local/state/iscdesk", "/home/ann/.local/share/iscdesk/software", "/home/ann/.local/state/iscdesk/agent.sock",
-			"/home/ann/.cache/iscdesk", "/home/ann/.local/state/iscdesk/logs/agent.log", ""},
+			"/home/ann/.cache/iscdesk", "/home/ann/.local/state/iscdesk/agent.log", ""},
 		{"linux", ModeUser, map[string]string{"HOME": "/home/ann", "XDG_STATE_HOME": "/x/state", "XDG_RUNTIME_DIR": "/run/user/1000", "XDG_CACHE_HOME": "/x/cache"},
-			"/x/state/iscdesk", "/home/ann/.local/share/iscdesk/software", "/run/user/1000/iscdesk/agent.sock", "/x/cache/iscdesk", "/x/state/iscdesk/logs/agent.log", ""},
+			"/x/state/iscdesk", "/home/ann/.local/share/iscdesk/software", "/run/user/1000/iscdesk/agent.sock", "/x/cache/iscdesk", "/x/state/iscdesk/agent.log", ""},
 		{"windows", ModeUser, map[string]string{"USERPROFILE": `C:\Users\ann`, "LOCALAPPDATA": `C:\Users\ann\AppData\Local`, "USERNAME": "ann"},
 			`C:\Users\ann\AppData\Local\ISCDesk\state`, `C:\Users\ann\AppData\Local\Programs\ISCDesk`, `\\.\pipe\iscdesk-agent-ann`,
-			`C:\Users\ann\AppData\Local\ISCDesk\cache`, `C:\Users\ann\AppData\Local\ISCDesk\state\logs\agent.log`, ""},
+			`C:\Users\ann\AppData\Local\ISCDesk\cache`, `C:\Users\ann\AppData\Local\ISCDesk\state\agent.log`, ""},
 		{"darwin", ModeUser, home,
 			"/home/ann/Library/Application Support/ISCDesk", "/home/ann/Applications/ISCDesk", "/home/ann/Library/Application Support/ISCDesk/agent.sock",
 			"/home/ann/Library/Caches/ISCDesk", "/home/ann/Library/Logs/ISCDesk/agent.log", ""},
@@ -203,12 +203,12 @@ func TestDerivedFollowStateDir(t *testing.T) {
 	c, err := load("linux", path, ModeUser, envOf(env), os.ReadFile)
 	require.NoError(t, err)
 	assert.Equal(t, "/file/state/agent.sock", c.Socket)
-	assert.Equal(t, "/file/state/logs/agent.log", c.Log.File)
+	assert.Equal(t, "/file/state/agent.log", c.Log.File)
 
 	if runtime.GOOS != "windows" {
 		require.NoError(t, c.Apply(Overrides{StateDir: "/flag/state"}))
 		assert.Equal(t, "/flag/state/agent.sock", c.Socket)
-		assert.Equal(t, "/flag/state/logs/agent.log", c.Log.File)
+		assert.Equal(t, "/flag/state/agent.log", c.Log.File)
 	}
 
 	c, err = load("linux", writeFile(t, "state_dir: /s\nsocket: /elsewhere.sock\n"), ModeUser, envOf(env), os.ReadFile)

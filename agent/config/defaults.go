@@ -82,7 +82,7 @@ func (p platform) systemDefaults(c *Config) {
 		c.InstallRoot = p.join(p.get("ProgramFiles", `C:\Program Files`), "ISCDesk")
 		c.Socket = `\\.\pipe\iscdesk-agent`
 		c.CacheDir = p.join(data, "cache")
-		c.Log.File = p.join(data, "logs", "agent.log")
+		c.Log.File = p.join(data, "agent.log") // logs\ holds the job logs
 	case "darwin":
 		c.StateDir = "/Library/Application Support/ISCDesk"
 		c.InstallRoot = "/Applications/ISCDesk"
@@ -170,7 +170,8 @@ func (c *Config) fillDerived(goos string) {
 		c.derived.socket = true
 	}
 	if c.Log.File == "" || c.derived.logFile {
-		c.Log.File = p.join(c.StateDir, "logs", "agent.log")
+		// Beside the journal, not in logs/, which holds the engine's job logs.
+		c.Log.File = p.join(c.StateDir, "agent.log")
 		c.derived.logFile = true
 	}
 }

@@ -33,6 +33,8 @@ type Guard struct {
 	Limit  int           // unclean starts within Window that stop the next start
 	Window time.Duration // how far back starts count; also how long a run must last to clear them
 	Now    func() time.Time
+
+	started time.Time // this process's recorded start, for Cancel
 }
 
 // New returns a Guard with the defaults for the file at path.
@@ -64,7 +66,32 @@ func (g *Guard) Start() (unclean int, err error) {
 		return len(recent), fmt.Errorf("%w: the agent stopped unexpectedly %d times in %s", ErrTooManyCrashes, len(recent), minutes(g.Window))
 	}
 	r.Starts = append(recent, now)
-	return len(recent), g.write(r)
+	if err := g.write(r); err != nil {
+		return len(recent), err
+	}
+	g.started = now
+	return len(recent), nil
+}
+
+// Cancel forgets this process's start, for a start that failed before the agent ran (the socket
+// is taken, the journal is in use): that is an error to report, not a crash to count.
+func (g *Guard) Cancel() error {
+	if g.started.IsZero() {
+		return nil
+	}
+	r, err := g.read()
+	if err != nil {
+		return err
+	}
+	kept := r.Starts[:0]
+	for _, t := range r.Starts {
+		if !t.Equal(g.started) {
+			kept = append(kept, t)
+		}
+	}
+	r.Starts = kept
+	g.started = time.Time{}
+	return g.write(r)
 }
 
 // Clear forgets every recorded start: on a clean stop, after Window of running, or when the

@@ -103,3 +103,25 @@ func TestBadFile(t *testing.T) {
 	_, err = g.Start()
 	require.ErrorContains(t, err, g.Path)
 }
+
+func TestCancelForgetsOnlyThisStart(t *testing.T) {
+	g, c := newGuard(t)
+	for range 4 {
+		c.t = c.t.Add(time.Second)
+		_, err := g.Start()
+		require.NoError(t, err)
+	}
+	// The fifth start fails before the agent runs, again and again: not counted.
+	for range 3 {
+		c.t = c.t.Add(time.Second)
+		n, err := g.Start()
+		require.NoError(t, err)
+		assert.Equal(t, 4, n)
+		require.NoError(t, g.Cancel())
+	}
+	require.NoError(t, g.Cancel(), "cancelling twice is fine")
+	_, err := g.Start()
+	require.NoError(t, err)
+	_, err = g.Start()
+	require.ErrorIs(t, err, ErrTooManyCrashes, "the four crashes before are still counted")
+}
