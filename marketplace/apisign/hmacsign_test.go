@@ -230,3 +230,15 @@ func TestSignOnTheWire(t *testing.T) {
 	assert.True(t, strings.HasPrefix(r.auth, "SDK-HMAC-SHA256 Access=app-key, SignedHeaders=content-type;host;x-apig-appcode;x-sdk-date, Signature="), r.auth)
 	assert.True(t, strings.HasSuffix(r.auth, "Signature="+r.want), "server computed %s, client sent %s", r.want, r.auth)
 }
+
+func BenchmarkSign(b *testing.B) {
+	s := Signer{Key: "app-key", Secret: "app-secret", Now: fixedNow}
+	body := []byte(`{"name":"press-7","line":3}`)
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, "https://api.example.com/v1/devices/press-7?b=2&a=1", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if err := s.Sign(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

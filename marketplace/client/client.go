@@ -9,6 +9,7 @@
 package client
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -115,11 +116,7 @@ func parseBase(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-var errBadAddress = errorString("the address is not an http:// or https:// URL such as http://127.0.0.1:8780")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errBadAddress = errors.New("the address is not an http:// or https:// URL such as http://127.0.0.1:8780")
 
 // defaultHTTPClient bounds each phase of a request; the whole call is bounded by Options.Timeout
 // through its context, which a stream does without.
