@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 
 // agentEnv is a clean environment: no ISCDESK_* or XDG_* of the machine running the tests, and a
 // temp home so that --user defaults stay inside the test.
-func agentEnv(t *testing.T, extra ...string) []string {
+func agentEnv(t testing.TB, extra ...string) []string {
 	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -88,7 +88,7 @@ func runAgent(t *testing.T, env []string, args ...string) result {
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }
 
-func keyLine(t *testing.T, comment string) string {
+func keyLine(t testing.TB, comment string) string {
 	t.Helper()
 	k, err := ticket.GenerateKey(comment)
 	require.NoError(t, err)
@@ -243,13 +243,13 @@ func unixGet(ctx context.Context, socket, path string, v any) error {
 
 // userAgent is one `run --user` process on a temp state folder and socket.
 type userAgent struct {
-	t        *testing.T
+	t        testing.TB
 	env      []string
 	stateDir string
 	socket   string
 }
 
-func newUserAgent(t *testing.T) *userAgent {
+func newUserAgent(t testing.TB) *userAgent {
 	dir := t.TempDir()
 	return &userAgent{
 		t:        t,
@@ -266,7 +266,7 @@ func (u *userAgent) args(extra ...string) []string {
 
 // proc is a running agent process.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	exited chan struct{} // closed once Wait returned; err is then set
@@ -302,7 +302,7 @@ func (u *userAgent) start(extra ...string) (*proc, apitype.Status) {
 		default:
 		}
 		require.True(t, time.Now().Before(deadline), "the agent did not answer on %s: %v\n%s", u.socket, err, p.stderr)
-		time.Sleep(50 * time.Millisecond) // poll interval, bounded by the deadline above
+		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline above
 	}
 }
 
@@ -414,5 +414,34 @@ func TestServiceInstallChecksConfig(t *testing.T) {
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "not installing the service")
 		assert.Contains(t, r.stderr, tt.want)
+	}
+}
+
+// BenchmarkStartToReady measures a --user agent from exec to its first answer on the socket, and
+// reports its resident memory once idle (linux).
+func BenchmarkStartToReady(b *testing.B) {
+	if runtime.GOOS == "windows" {
+		b.Skip("unix sockets")
+	}
+	var rssKiB float64
+	for b.Loop() {
+		u := newUserAgent(b)
+		p, _ := u.start()
+		b.StopTimer()
+		if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)); err == nil {
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+					var kib float64
+					if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f kB", &kib); err == nil {
+						rssKiB = max(rssKiB, kib)
+					}
+				}
+			}
+		}
+		require.Equal(b, 0, p.stop(syscall.SIGTERM))
+		b.StartTimer()
+	}
+	if rssKiB > 0 {
+		b.ReportMetric(rssKiB, "idle-RSS-KiB")
 	}
 }
