@@ -1,0 +1,10 @@
+#!/bin/sh
+# Silent uninstall of bad-hangs: removes what the install wrote, and succeeds when run twice.
+set -eu
+log() { echo "bad-hangs: $*"; [ -z "${ISCDESK_LOG:-}" ] || echo "bad-hangs: $*" >>"$ISCDESK_LOG"; }
+dest=${ISCDESK_INSTALL_DIR:?ISCDESK_INSTALL_DIR is not set}
+payload=${ISCDESK_PACKAGE_DIR:-$(pwd)}/payload
+log "removing $dest"
+rm -f "$dest/bin/bad-hangs" "$dest/bin/bad-hangs.part" "$dest/VERSION" "$dest/VERSION.part"
+rmdir "$dest/bin" 2>/dev/null || true
+rmdir "$dest" 2>/dev/null || true
