@@ -57,7 +57,7 @@ func TestHarnessOnExamples(t *testing.T) {
 		{dir: "cad-viewer"},
 		{dir: "driver-kit"},
 		{dir: "stubborn-uninstall", fails: map[string][]string{
-			CheckLeftoverFiles:  {"files are left in the install folder", "cache/LOCK"},
+			CheckLeftoverFiles:  {"are left in the install folder", "cache/LOCK"},
 			CheckUninstall:      {"the uninstall command exited 1"},
 			CheckUninstallAgain: {"exited 1", "file in use"},
 		}},
