@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"strings"
 )
 
@@ -163,6 +164,9 @@ func DefaultPath(goos string, mode Mode, env LookupEnv) (string, error) {
 // fillDerived sets the defaults that follow StateDir, after every layer was applied, and again
 // after flags: a value derived once keeps following StateDir until something sets it.
 func (c *Config) fillDerived(goos string) {
+	if goos == "" {
+		goos = runtime.GOOS // a Config that did not come from Load
+	}
 	p := platform{goos: goos}
 	c.goos = goos
 	if c.Socket == "" || c.derived.socket {
