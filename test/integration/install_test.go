@@ -35,6 +35,8 @@ func TestInstallSurvivesAgentKill(t *testing.T) {
 		require.False(t, j.Final(), "job ended before the kill: %+v", j)
 		return j.State == apitype.StateInstalling && hasFile(a.installRoot, ".installed-files")
 	})
+	// This also shows that installerProcesses finds the script, so that its empty answer below means something.
+	require.NotEmpty(t, installerProcesses(t, a.installRoot), "the vendor's install script is not running at the kill")
 	seenBeforeKill := len(w.events())
 	a.kill()
 	a.start()
@@ -43,6 +45,9 @@ func TestInstallSurvivesAgentKill(t *testing.T) {
 	require.Equal(t, 0, r.code, "watch %s after the restart: %s\n%s", job.ID, r.stderr, r.stdout)
 	final := a.job(job.ID)
 	require.Equal(t, apitype.StateDone, final.State, "job after the restart: %+v", final)
+	// The solver's install is overwrite-safe: the cut-off step is re-run over what it left.
+	assert.Equal(t, "continue", final.Mode, "mode of the re-run install step")
+	assert.GreaterOrEqual(t, final.Attempt, 2, "the install step ran once before the kill and once after")
 
 	var items []apitype.Software
 	runJSON(t, &items, "iscdesk", "software", "--socket", a.socket)
