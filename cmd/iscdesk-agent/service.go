@@ -153,7 +153,7 @@ func newServiceCmd() *cobra.Command {
 					return err
 				}
 				if err := do(s); err != nil {
-					return fmt.Errorf("%s the %s service: %w", use, serviceName, err)
+					return fmt.Errorf("could not %s the %s service: %w", use, serviceName, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s the %s service\n", done, serviceName)
 				return nil
@@ -166,7 +166,7 @@ func newServiceCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st := queryService()
-			fmt.Fprintln(cmd.OutOrStdout(), st.text)
+			fmt.Fprintln(cmd.OutOrStdout(), "service:", st.state)
 			if st.code != exitOK {
 				return &exitError{code: st.code}
 			}
@@ -183,25 +183,25 @@ func newServiceCmd() *cobra.Command {
 
 // serviceState is what the service manager says, with the exit code scripts get for it.
 type serviceState struct {
-	text string
-	code int
+	state string // running, stopped, not installed, or unknown (why)
+	code  int
 }
 
 func queryService() serviceState {
 	s, err := newService("")
 	if err != nil {
-		return serviceState{text: "service: unknown (" + err.Error() + ")", code: exitFailed}
+		return serviceState{state: "unknown (" + err.Error() + ")", code: exitFailed}
 	}
 	st, err := s.Status()
 	switch {
 	case errors.Is(err, service.ErrNotInstalled):
-		return serviceState{text: "service: not installed", code: exitNotInstalled}
+		return serviceState{state: "not installed", code: exitNotInstalled}
 	case err != nil:
-		return serviceState{text: "service: unknown (" + err.Error() + ")", code: exitFailed}
+		return serviceState{state: "unknown (" + err.Error() + ")", code: exitFailed}
 	case st == service.StatusRunning:
-		return serviceState{text: "service: running", code: exitOK}
+		return serviceState{state: "running", code: exitOK}
 	case st == service.StatusStopped:
-		return serviceState{text: "service: stopped", code: exitFailed}
+		return serviceState{state: "stopped", code: exitFailed}
 	}
-	return serviceState{text: "service: unknown", code: exitFailed}
+	return serviceState{state: "unknown", code: exitFailed}
 }

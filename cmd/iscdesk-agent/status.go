@@ -69,7 +69,7 @@ func checkHealth(ctx context.Context, c *config.Config) health {
 	svc := serviceState{code: exitFailed}
 	if c.Mode == config.ModeSystem {
 		svc = queryService()
-		h.Service = svc.text[len("service: "):]
+		h.Service = svc.state
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
