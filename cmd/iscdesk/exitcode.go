@@ -46,7 +46,7 @@ func (e jobEnd) Error() string {
 	switch {
 	case j.State == apitype.StateDone && j.RebootRequired:
 		return what + ": done; restart the computer to finish it"
-	case j.State == apitype.StateWaitingRetry || j.Outcome == string(apitype.StateWaitingRetry) || j.Outcome == "retry_later":
+	case waitsForRetry(j):
 		msg := what + ": waits, another installation holds the machine"
 		if !j.NextRetry.IsZero() {
 			msg += "; the agent tries again at " + j.NextRetry.Local().Format("15:04:05")
@@ -61,6 +61,14 @@ func (e jobEnd) Error() string {
 	}
 	return msg + fmt.Sprintf("; its log: `iscdesk logs %s`", j.ID)
 }
+
+// waitsForRetry reports whether the job stopped because another installation holds the machine.
+func waitsForRetry(j apitype.Job) bool {
+	return j.State == apitype.StateWaitingRetry || j.Outcome == outcomeRetryLater
+}
+
+// outcomeRetryLater is the job outcome "retry later" (docs/exit-codes.md).
+const outcomeRetryLater = "retry_later"
 
 // exitCode maps the result of a command to the process's exit code. It is the one place where
 // that mapping lives.
@@ -87,7 +95,7 @@ func exitCode(err error) int {
 			return exitReboot
 		case j.State == apitype.StateDone:
 			return exitDone
-		case j.State == apitype.StateWaitingRetry || j.Outcome == "retry_later":
+		case waitsForRetry(j):
 			return exitRetryLater
 		default: // failed, cancelled
 			return exitFailed
