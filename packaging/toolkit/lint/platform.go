@@ -96,6 +96,8 @@ func silentMissing(t manifest.InstallerType, argv []string, windows, install boo
 		if !hasAny(args, []string{"/s"}, false) {
 			return "runs an InstallShield setup without /s"
 		}
+	case interpreters[strings.TrimSuffix(prog, ".exe")]:
+		return "" // a script: its lines are checked instead
 	case t == manifest.TypeExe && windows, t == manifest.TypeInstallShield && !install:
 		if !hasAny(args, exeQuiet, false) {
 			return "runs " + prog + " without a silent switch"
@@ -103,6 +105,10 @@ func silentMissing(t manifest.InstallerType, argv []string, windows, install boo
 	}
 	return ""
 }
+
+// interpreters run the vendor's scripts, which need no silent switch of their own.
+var interpreters = map[string]bool{"powershell": true, "pwsh": true, "cmd": true, "sh": true, "bash": true,
+	"cscript": true, "wscript": true, "python": true, "python3": true, "perl": true}
 
 func silentFix(t manifest.InstallerType) string {
 	switch t {
