@@ -72,8 +72,10 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if p.After != nil {
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, p.After.At, p.After.At, p.After.ID)
+		// A row value lets SQLite seek the (tenant_id, created_at, id) index instead of
+		// filtering every earlier row: page 1,000 costs what page 1 does.
+		where = append(where, "(created_at, id) < (?, ?)")
+		args = append(args, p.After.At, p.After.ID)
 	}
 	args = append(args, p.Limit+1)
 	rows, err := s.db.QueryContext(r.Context(), `SELECT `+orderColumns+` FROM orders WHERE `+strings.Join(where, " AND ")+
