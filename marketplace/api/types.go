@@ -190,3 +190,19 @@ type UsageResult struct {
 	Package    APIPackage `json:"package"`
 	AlertFired bool       `json:"alert_fired"` // this use crossed the alert threshold
 }
+
+// OrgAdmin is an admin of the caller's organisation (tenant).
+type OrgAdmin struct {
+	UserID      string     `json:"user_id"`
+	Username    string     `json:"username"`
+	DisplayName string     `json:"display_name"`
+	Email       string     `json:"email,omitempty"`
+	Creator     bool       `json:"creator"`              // created the organisation; cannot be removed
+	InvitedBy   string     `json:"invited_by,omitempty"` // user id of the admin who added this one
+	AddedAt     *time.Time `json:"added_at,omitempty"`   // unknown for admins made outside the API
+}
+
+// AddAdminRequest is the body of POST /v1/org/admins.
+type AddAdminRequest struct {
+	User string `json:"user"` // a user id or username of the organisation
+}

@@ -31,6 +31,8 @@ func TestEndpoints(t *testing.T) {
 		want      recorded
 		wantIdem  bool
 		checkJSON func(t *testing.T, got any)
+		// skipDecode: the answer is not one object to compare field by field with the result.
+		skipDecode bool
 	}{
 		{
 			name:   "me",
@@ -160,6 +162,29 @@ func TestEndpoints(t *testing.T) {
 			want:     recorded{method: "POST", path: "/v1/api-packages/apk_1/usage", body: `{"calls":7}`},
 			wantIdem: true,
 		},
+		{
+			name:   "org admins",
+			call:   func(c *Client) (any, error) { return c.OrgAdmins(ctx) },
+			answer: `{"items":[{"user_id":"usr_1","username":"admin","creator":true}]}`,
+			want:   recorded{method: "GET", path: "/v1/org/admins"},
+			checkJSON: func(t *testing.T, got any) {
+				assert.Equal(t, []api.OrgAdmin{{UserID: "usr_1", Username: "admin", Creator: true}}, got)
+			},
+			skipDecode: true,
+		},
+		{
+			name:     "add an org admin",
+			call:     func(c *Client) (any, error) { return c.AddOrgAdmin(ctx, "engineer") },
+			answer:   `{"user_id":"usr_2","username":"engineer","invited_by":"usr_1"}`,
+			want:     recorded{method: "POST", path: "/v1/org/admins", body: `{"user":"engineer"}`},
+			wantIdem: true,
+		},
+		{
+			name:       "remove an org admin",
+			call:       func(c *Client) (any, error) { return nil, c.RemoveOrgAdmin(ctx, "usr 2") },
+			want:       recorded{method: "DELETE", path: "/v1/org/admins/usr%202"},
+			skipDecode: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,13 +219,15 @@ func TestEndpoints(t *testing.T) {
 			} else {
 				assert.Equal(t, "Bearer tok", got.auth)
 			}
-			// What was decoded is what was sent.
-			var want, decoded any
-			require.NoError(t, json.Unmarshal([]byte(tt.answer), &want))
-			data, err := json.Marshal(out)
-			require.NoError(t, err)
-			require.NoError(t, json.Unmarshal(data, &decoded))
-			assertSubset(t, want, decoded, "answer")
+			if !tt.skipDecode {
+				// What was decoded is what was sent.
+				var want, decoded any
+				require.NoError(t, json.Unmarshal([]byte(tt.answer), &want))
+				data, err := json.Marshal(out)
+				require.NoError(t, err)
+				require.NoError(t, json.Unmarshal(data, &decoded))
+				assertSubset(t, want, decoded, "answer")
+			}
 			if tt.checkJSON != nil {
 				tt.checkJSON(t, out)
 			}

@@ -327,3 +327,42 @@ func TestRealDeliveriesOrdersAndAlerts(t *testing.T) {
 	}
 	assert.Empty(t, want, "notifications that did not arrive")
 }
+
+func TestRealOrgAdmins(t *testing.T) {
+	t.Parallel()
+	m := startMarket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	eng, adm := signIn(t, ctx, m, server.DemoEngineer), signIn(t, ctx, m, server.DemoAdmin)
+
+	admins, err := adm.OrgAdmins(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, admins)
+	creator, before := admins[0], len(admins)
+	assert.Equal(t, server.DemoAdmin, creator.Username)
+	assert.True(t, creator.Creator, "the creator is listed first")
+
+	var apiErr *client.APIError
+	require.ErrorAs(t, eng.RemoveOrgAdmin(ctx, creator.UserID), &apiErr)
+	assert.Equal(t, http.StatusForbidden, apiErr.Status, "an engineer is no admin")
+	require.ErrorAs(t, adm.RemoveOrgAdmin(ctx, server.DemoAdmin), &apiErr)
+	assert.Equal(t, "creator_protected", apiErr.Code)
+
+	added, err := adm.AddOrgAdmin(ctx, server.DemoEngineer)
+	require.NoError(t, err)
+	assert.Equal(t, creator.UserID, added.InvitedBy)
+	admins, err = eng.OrgAdmins(ctx)
+	require.NoError(t, err)
+	assert.Len(t, admins, before+1)
+	for _, a := range admins {
+		if !a.Creator && a.UserID != added.UserID {
+			require.ErrorAs(t, eng.RemoveOrgAdmin(ctx, a.UserID), &apiErr)
+			assert.Equal(t, "invited_admin", apiErr.Code, "an invited admin may not remove another")
+		}
+	}
+
+	require.NoError(t, eng.RemoveOrgAdmin(ctx, server.DemoEngineer), "an invited admin may remove itself")
+	admins, err = adm.OrgAdmins(ctx)
+	require.NoError(t, err)
+	assert.Len(t, admins, before)
+}
