@@ -5,6 +5,7 @@
 package iscdesk
 
 import (
+	_ "fyne.io/fyne/v2/app"
 	_ "github.com/Microsoft/go-winio"
 	_ "github.com/hashicorp/go-getter/v2"
 	_ "github.com/kardianos/service"
