@@ -103,7 +103,7 @@ func (s *stream) connect(ctx context.Context) (delivered bool, err error) {
 	}
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
-		return false, &UnreachableError{URL: c.BaseURL(), Err: err}
+		return false, s.connError(ctx, connCtx, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -129,10 +129,8 @@ func (s *stream) connect(ctx context.Context) (delivered bool, err error) {
 		switch {
 		case errors.Is(err, io.EOF):
 			return true, nil // the server closed the stream: reconnect at once
-		case err != nil && ctx.Err() == nil && connCtx.Err() != nil:
-			return true, &UnreachableError{URL: c.BaseURL(), Err: fmt.Errorf("the notification stream was silent for %s", c.opts.StreamIdle)}
 		case err != nil:
-			return true, &UnreachableError{URL: c.BaseURL(), Err: err}
+			return true, s.connError(ctx, connCtx, err)
 		case ev.Event != "notification":
 			continue
 		}
@@ -151,4 +149,13 @@ func (s *stream) connect(ctx context.Context) (delivered bool, err error) {
 		}
 		idle.Reset(c.opts.StreamIdle)
 	}
+}
+
+// connError describes a failed or broken connection; connCtx ended while ctx did not means the
+// idle timer cut it.
+func (s *stream) connError(ctx, connCtx context.Context, err error) error {
+	if ctx.Err() == nil && connCtx.Err() != nil {
+		err = fmt.Errorf("the notification stream was silent for %s", s.c.opts.StreamIdle)
+	}
+	return &UnreachableError{URL: s.c.BaseURL(), Err: err}
 }
