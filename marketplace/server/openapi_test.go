@@ -2,6 +2,7 @@ package server
 
 import (
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -50,4 +51,22 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	assert.Empty(t, undocumented, "routes missing from marketplace/api/openapi.yaml")
 	assert.Empty(t, unrouted, "operations in openapi.yaml that the server does not route")
 	require.NotEmpty(t, slices.Collect(maps.Keys(routed)))
+}
+
+// TestDocsListEveryOperation: docs/marketplace-api.md names every operation of openapi.yaml as
+// `METHOD /path`, so the guide cannot fall behind the spec unnoticed.
+func TestDocsListEveryOperation(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/marketplace-api.md")
+	require.NoError(t, err)
+	var spec struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	require.NoError(t, yaml.Unmarshal(api.Spec, &spec))
+	for path, ops := range spec.Paths {
+		for method := range ops {
+			op := "`" + strings.ToUpper(method) + " " + path + "`"
+			assert.Contains(t, string(doc), op, "docs/marketplace-api.md does not mention %s", op)
+		}
+	}
 }
