@@ -5,11 +5,16 @@
 package iscdesk
 
 import (
+	_ "aead.dev/minisign"
 	_ "fyne.io/fyne/v2/app"
 	_ "github.com/Microsoft/go-winio"
+	_ "github.com/goreleaser/nfpm/v2"
+	_ "github.com/goreleaser/nfpm/v2/deb"
+	_ "github.com/goreleaser/nfpm/v2/rpm"
 	_ "github.com/hashicorp/go-getter/v2"
 	_ "github.com/kardianos/service"
 	_ "github.com/klauspost/compress/zstd"
+	_ "github.com/minio/selfupdate"
 	_ "github.com/schollz/progressbar/v3"
 	_ "github.com/spf13/cobra"
 	_ "github.com/stretchr/testify/require"
