@@ -14,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/iscdesk/iscdesk/installer/manifest"
+	"github.com/iscdesk/iscdesk/packaging/toolkit/scaffold"
 )
 
 // The test binary is its own child engine: with ChildEnv set it runs RunChild instead of the tests.
@@ -187,5 +190,26 @@ func TestKillPointsAreReproducible(t *testing.T) {
 		// Point i of 3 falls in the i-th third of the run, away from its edges.
 		assert.Greater(t, d, time.Duration(i)*time.Second, "point %d", i)
 		assert.Less(t, d, time.Duration(i+1)*time.Second, "point %d", i)
+	}
+}
+
+// What `iscdesk-pack init --type script` writes must pass every check.
+func TestInitPassesTheHarness(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the script template is sh")
+	}
+	if testing.Short() {
+		t.Skip("runs real installs; skipped with -short")
+	}
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "acme-tool")
+	_, err := scaffold.Init(dir, scaffold.Options{Type: manifest.TypeScript})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, testConfig(dir))
+	require.NoError(t, err)
+	for _, c := range rep.Checks {
+		assert.Equal(t, StatusPass, c.Status, "%s: %s", c.Name, c.Reason)
 	}
 }
