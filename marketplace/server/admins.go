@@ -14,26 +14,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
 )
-
-// OrgAdmin is an admin of the caller's organisation.
-type OrgAdmin struct {
-	UserID      string     `json:"user_id"`
-	Username    string     `json:"username"`
-	DisplayName string     `json:"display_name"`
-	Email       string     `json:"email,omitempty"`
-	Creator     bool       `json:"creator"`              // created the organisation; cannot be removed
-	InvitedBy   string     `json:"invited_by,omitempty"` // user id of the admin who added this one
-	AddedAt     *time.Time `json:"added_at,omitempty"`   // unknown for admins made outside this API
-}
-
-// AddAdminRequest is the body of POST /v1/org/admins.
-type AddAdminRequest struct {
-	User string `json:"user"` // a user id or username of the organisation
-}
 
 func init() {
 	register(func(s *Server, r *Routes) {
@@ -50,12 +33,12 @@ func (s *Server) listOrgAdmins(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Page[OrgAdmin]{Items: admins})
+	writeJSON(w, http.StatusOK, api.Page[api.OrgAdmin]{Items: admins})
 }
 
 // addOrgAdmin is POST /v1/org/admins: makes a user of the organisation an admin.
 func (s *Server) addOrgAdmin(w http.ResponseWriter, r *http.Request) {
-	var req AddAdminRequest
+	var req api.AddAdminRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
@@ -65,7 +48,7 @@ func (s *Server) addOrgAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := caller(r)
-	var added OrgAdmin
+	var added api.OrgAdmin
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		id, role, err := s.member(r.Context(), tx, c.TenantID, req.User)
 		if err != nil {
@@ -103,13 +86,13 @@ ON CONFLICT (tenant_id, user_id) DO UPDATE SET creator = 0, invited_by = exclude
 // removeOrgAdmin is DELETE /v1/org/admins/{user}: the admin becomes an engineer again.
 func (s *Server) removeOrgAdmin(w http.ResponseWriter, r *http.Request) {
 	c, target := caller(r), r.PathValue("user")
-	var removed OrgAdmin
+	var removed api.OrgAdmin
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		admins, err := s.orgAdmins(r.Context(), tx, c.TenantID)
 		if err != nil {
 			return err
 		}
-		var self OrgAdmin
+		var self api.OrgAdmin
 		found := false
 		for _, a := range admins {
 			if a.UserID == target || a.Username == target {
@@ -178,7 +161,7 @@ func (s *Server) member(ctx context.Context, tx *sql.Tx, tenant, user string) (i
 }
 
 // orgAdmins lists the admins of tenant, the creator first.
-func (s *Server) orgAdmins(ctx context.Context, q rowsQuerier, tenant string) ([]OrgAdmin, error) {
+func (s *Server) orgAdmins(ctx context.Context, q rowsQuerier, tenant string) ([]api.OrgAdmin, error) {
 	rows, err := q.QueryContext(ctx, `SELECT u.id, u.username, u.display_name, u.email, COALESCE(o.creator, 0), COALESCE(o.invited_by, ''), o.added_at
 FROM users u LEFT JOIN org_admins o ON o.tenant_id = u.tenant_id AND o.user_id = u.id
 WHERE u.tenant_id = ? AND u.role = 'admin'
@@ -187,9 +170,9 @@ ORDER BY COALESCE(o.creator, 0) DESC, COALESCE(o.added_at, u.created_at), u.id`,
 		return nil, fmt.Errorf("listing the admins of %s: %w", tenant, err)
 	}
 	defer rows.Close()
-	out := []OrgAdmin{}
+	out := []api.OrgAdmin{}
 	for rows.Next() {
-		var a OrgAdmin
+		var a api.OrgAdmin
 		var added sql.NullInt64
 		if err := rows.Scan(&a.UserID, &a.Username, &a.DisplayName, &a.Email, &a.Creator, &a.InvitedBy, &added); err != nil {
 			return nil, fmt.Errorf("listing the admins of %s: %w", tenant, err)

@@ -32,18 +32,18 @@ func TestOrgAdminRules(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{"an engineer may not add", eng, "POST", "/v1/org/admins", AddAdminRequest{User: "eng"}, 403, "forbidden", "only an admin"},
+		{"an engineer may not add", eng, "POST", "/v1/org/admins", api.AddAdminRequest{User: "eng"}, 403, "forbidden", "only an admin"},
 		{"an engineer may not remove", eng, "DELETE", "/v1/org/admins/ivan", nil, 403, "forbidden", "only an admin"},
 		{"the creator cannot be removed by another", ines, "DELETE", "/v1/org/admins/carol", nil, 403, "creator_protected", "the creator cannot be removed"},
 		{"the creator cannot remove itself", carol, "DELETE", "/v1/org/admins/" + carol.ID, nil, 403, "creator_protected", "the creator cannot be removed"},
 		{"an invited admin may not remove another", ines, "DELETE", "/v1/org/admins/ivan", nil, 403, "invited_admin", "may remove only itself"},
 		{"an invited admin removes itself", ines, "DELETE", "/v1/org/admins/ines", nil, 204, "", ""},
-		{"and is an admin no more", ines, "POST", "/v1/org/admins", AddAdminRequest{User: "ines"}, 403, "forbidden", ""},
-		{"no user", carol, "POST", "/v1/org/admins", AddAdminRequest{User: " "}, 400, "invalid_field", "user is required"},
-		{"the creator adds an engineer", carol, "POST", "/v1/org/admins", AddAdminRequest{User: "eng"}, 201, "", ""},
-		{"who is then an admin already", ivan, "POST", "/v1/org/admins", AddAdminRequest{User: eng.ID}, 409, "already_admin", ""},
+		{"and is an admin no more", ines, "POST", "/v1/org/admins", api.AddAdminRequest{User: "ines"}, 403, "forbidden", ""},
+		{"no user", carol, "POST", "/v1/org/admins", api.AddAdminRequest{User: " "}, 400, "invalid_field", "user is required"},
+		{"the creator adds an engineer", carol, "POST", "/v1/org/admins", api.AddAdminRequest{User: "eng"}, 201, "", ""},
+		{"who is then an admin already", ivan, "POST", "/v1/org/admins", api.AddAdminRequest{User: eng.ID}, 409, "already_admin", ""},
 		{"the creator removes another admin", carol, "DELETE", "/v1/org/admins/eng", nil, 204, "", ""},
-		{"a user of another tenant cannot be added", carol, "POST", "/v1/org/admins", AddAdminRequest{User: "solo"}, 404, "not_found", ""},
+		{"a user of another tenant cannot be added", carol, "POST", "/v1/org/admins", api.AddAdminRequest{User: "solo"}, 404, "not_found", ""},
 		{"an admin of another tenant cannot be removed", carol, "DELETE", "/v1/org/admins/solo", nil, 404, "not_found", ""},
 		{"an engineer is not an admin to remove", carol, "DELETE", "/v1/org/admins/ines", nil, 404, "not_found", ""},
 		{"the last admin cannot be removed", solo, "DELETE", "/v1/org/admins/solo", nil, 403, "last_admin", "the last admin"},
@@ -57,7 +57,7 @@ func TestOrgAdminRules(t *testing.T) {
 			assert.Contains(t, apiErr.Message, st.wantMsg, st.name)
 		}
 		if st.name == "the creator adds an engineer" {
-			var a OrgAdmin
+			var a api.OrgAdmin
 			r.decode(t, &a)
 			assert.Equal(t, eng.ID, a.UserID)
 			assert.Equal(t, carol.ID, a.InvitedBy)
@@ -65,7 +65,7 @@ func TestOrgAdminRules(t *testing.T) {
 		}
 	}
 
-	var page api.Page[OrgAdmin]
+	var page api.Page[api.OrgAdmin]
 	e.do(&eng, "GET", "/v1/org/admins", nil).decode(t, &page)
 	require.Len(t, page.Items, 2)
 	assert.Equal(t, carol.ID, page.Items[0].UserID, "the creator comes first")
@@ -79,7 +79,7 @@ func TestOrgAdminRules(t *testing.T) {
 	assert.Equal(t, "You are now an admin", nextNotification(t, events, "org").Title)
 	assert.Equal(t, "You are no longer an admin", nextNotification(t, events, "org").Title)
 
-	var theirs api.Page[OrgAdmin]
+	var theirs api.Page[api.OrgAdmin]
 	e.do(&solo, "GET", "/v1/org/admins", nil).decode(t, &theirs)
 	require.Len(t, theirs.Items, 1)
 	assert.Equal(t, solo.ID, theirs.Items[0].UserID)

@@ -13,56 +13,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
-// Alert modes and channels.
-const (
-	AlertPercent  = "percent"  // threshold is a percentage of the total calls, 1..99
-	AlertAbsolute = "absolute" // threshold is a number of remaining calls, 1..total-1
-
-	ChannelSMS    = "sms"
-	ChannelEmail  = "email"
-	ChannelInSite = "in_site"
-)
-
-var alertChannels = []string{ChannelSMS, ChannelEmail, ChannelInSite}
+var alertChannels = []string{api.ChannelSMS, api.ChannelEmail, api.ChannelInSite}
 
 // maxUsageCalls bounds one usage report.
 const maxUsageCalls = 1_000_000_000
-
-// APIPackage is a bought quota of calls.
-type APIPackage struct {
-	ID             string      `json:"id"`
-	Name           string      `json:"name"`
-	API            string      `json:"api"` // the API product the calls are for
-	OrderID        string      `json:"order_id,omitempty"`
-	OwnerID        string      `json:"owner_id"` // who receives the alerts
-	TotalCalls     int64       `json:"total_calls"`
-	RemainingCalls int64       `json:"remaining_calls"`
-	Alert          *QuotaAlert `json:"alert,omitempty"`
-	ExpiresAt      *time.Time  `json:"expires_at,omitempty"`
-	CreatedAt      time.Time   `json:"created_at"`
-	UpdatedAt      time.Time   `json:"updated_at"`
-}
-
-// QuotaAlert is the body of PUT /v1/api-packages/{id}/alert and the alert of a package.
-type QuotaAlert struct {
-	Mode      string   `json:"mode"` // percent or absolute
-	Threshold int64    `json:"threshold"`
-	Channels  []string `json:"channels"` // sms, email, in_site
-}
-
-// UsageRequest is the body of POST /v1/api-packages/{id}/usage.
-type UsageRequest struct {
-	Calls int64 `json:"calls"`
-}
-
-// UsageResult is the answer to a usage report.
-type UsageResult struct {
-	Package    APIPackage `json:"package"`
-	AlertFired bool       `json:"alert_fired"` // this use crossed the alert threshold
-}
 
 func init() {
 	register(func(s *Server, r *Routes) {
@@ -89,7 +47,7 @@ func (s *Server) listAPIPackages(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x APIPackage) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.APIPackage) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
 }
 
 // getAPIPackage is GET /v1/api-packages/{id}.
@@ -103,12 +61,12 @@ func (s *Server) getAPIPackage(w http.ResponseWriter, r *http.Request) {
 
 // setQuotaAlert is PUT /v1/api-packages/{id}/alert: replaces the package's alert.
 func (s *Server) setQuotaAlert(w http.ResponseWriter, r *http.Request) {
-	var a QuotaAlert
+	var a api.QuotaAlert
 	if !decodeJSON(w, r, &a) {
 		return
 	}
 	c, id := caller(r), r.PathValue("id")
-	var pkg APIPackage
+	var pkg api.APIPackage
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		var err error
 		if pkg, err = s.apiPackage(r.Context(), tx, c.TenantID, id); err != nil {
@@ -152,13 +110,13 @@ WHERE tenant_id = ? AND id = ?`, ms(s.now()), c.TenantID, id)
 
 // checkAlert validates an alert for a package of total calls. A repeated channel is an error
 // rather than merged, so that what is stored is what was sent.
-func checkAlert(a *QuotaAlert, total int64, ownerHasEmail bool) error {
+func checkAlert(a *api.QuotaAlert, total int64, ownerHasEmail bool) error {
 	switch a.Mode {
-	case AlertPercent:
+	case api.AlertPercent:
 		if a.Threshold < 1 || a.Threshold > 99 {
 			return invalid("threshold", "a percent threshold must be from 1 to 99; got %d", a.Threshold)
 		}
-	case AlertAbsolute:
+	case api.AlertAbsolute:
 		if a.Threshold < 1 || a.Threshold >= total {
 			return invalid("threshold", "an absolute threshold must be from 1 to %d (less than the %d calls of the package); got %d", total-1, total, a.Threshold)
 		}
@@ -175,16 +133,16 @@ func checkAlert(a *QuotaAlert, total int64, ownerHasEmail bool) error {
 		if slices.Contains(a.Channels[:i], ch) {
 			return invalid("channels", "channel %s is listed twice", ch)
 		}
-		if ch == ChannelEmail && !ownerHasEmail {
+		if ch == api.ChannelEmail && !ownerHasEmail {
 			return invalid("channels", "the package's owner has no email address; add one to the account or choose another channel")
 		}
 	}
 	return nil
 }
 
-// low says whether remaining is at or below the alert's threshold.
-func (a *QuotaAlert) low(remaining, total int64) bool {
-	if a.Mode == AlertPercent {
+// alertLow says whether remaining is at or below the alert's threshold.
+func alertLow(a *api.QuotaAlert, remaining, total int64) bool {
+	if a.Mode == api.AlertPercent {
 		return remaining*100 <= a.Threshold*total
 	}
 	return remaining <= a.Threshold
@@ -193,7 +151,7 @@ func (a *QuotaAlert) low(remaining, total int64) bool {
 // useAPIPackage is POST /v1/api-packages/{id}/usage: takes calls off the remaining quota (all or
 // nothing) and fires the alert if this use crossed its threshold.
 func (s *Server) useAPIPackage(w http.ResponseWriter, r *http.Request) {
-	var req UsageRequest
+	var req api.UsageRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
@@ -202,7 +160,7 @@ func (s *Server) useAPIPackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, id := caller(r), r.PathValue("id")
-	var pkg APIPackage
+	var pkg api.APIPackage
 	var fired bool
 	var message string
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
@@ -219,7 +177,7 @@ func (s *Server) useAPIPackage(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		pkg.RemainingCalls, pkg.UpdatedAt = after, fromMS(now)
-		if a := pkg.Alert; a != nil && !a.low(before, pkg.TotalCalls) && a.low(after, pkg.TotalCalls) {
+		if a := pkg.Alert; a != nil && !alertLow(a, before, pkg.TotalCalls) && alertLow(a, after, pkg.TotalCalls) {
 			fired, message = true, alertMessage(pkg)
 			return s.queueAlert(r.Context(), tx, c.TenantID, pkg, message, now)
 		}
@@ -228,17 +186,17 @@ func (s *Server) useAPIPackage(w http.ResponseWriter, r *http.Request) {
 	if s.writePackageError(w, r, err) {
 		return
 	}
-	if fired && slices.Contains(pkg.Alert.Channels, ChannelInSite) {
+	if fired && slices.Contains(pkg.Alert.Channels, api.ChannelInSite) {
 		if err := s.Notify(r.Context(), c.TenantID, pkg.OwnerID, "quota", "Quota alert: "+pkg.Name, message, pkg.ID); err != nil {
 			s.log.Error("notifying a quota alert", "package", pkg.ID, "err", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, UsageResult{Package: pkg, AlertFired: fired})
+	writeJSON(w, http.StatusOK, api.UsageResult{Package: pkg, AlertFired: fired})
 }
 
-func alertMessage(p APIPackage) string {
+func alertMessage(p api.APIPackage) string {
 	limit := fmt.Sprintf("%d calls", p.Alert.Threshold)
-	if p.Alert.Mode == AlertPercent {
+	if p.Alert.Mode == api.AlertPercent {
 		limit = fmt.Sprintf("%d%%", p.Alert.Threshold)
 	}
 	return fmt.Sprintf("%s has %d of %d calls left (%d%%), at or below your alert at %s.",
@@ -247,13 +205,13 @@ func alertMessage(p APIPackage) string {
 
 // queueAlert records the SMS and email messages of a fired alert in the outbox, in the same
 // transaction as the use that fired it, so a message is queued exactly when the crossing is stored.
-func (s *Server) queueAlert(ctx context.Context, tx *sql.Tx, tenant string, p APIPackage, message string, now int64) error {
+func (s *Server) queueAlert(ctx context.Context, tx *sql.Tx, tenant string, p api.APIPackage, message string, now int64) error {
 	for _, ch := range p.Alert.Channels {
-		if ch == ChannelInSite {
+		if ch == api.ChannelInSite {
 			continue
 		}
 		var recipient string
-		col := map[string]string{ChannelEmail: "email", ChannelSMS: "username"}[ch] // SMS: the sender resolves the user's number
+		col := map[string]string{api.ChannelEmail: "email", api.ChannelSMS: "username"}[ch] // SMS: the sender resolves the user's number
 		if err := tx.QueryRowContext(ctx, `SELECT `+col+` FROM users WHERE id = ?`, p.OwnerID).Scan(&recipient); err != nil {
 			return fmt.Errorf("finding the %s recipient of a quota alert: %w", ch, err)
 		}
@@ -281,18 +239,18 @@ func (s *Server) writePackageError(w http.ResponseWriter, r *http.Request, err e
 	return true
 }
 
-func (s *Server) apiPackage(ctx context.Context, q rowsQuerier, tenant, id string) (APIPackage, error) {
+func (s *Server) apiPackage(ctx context.Context, q rowsQuerier, tenant, id string) (api.APIPackage, error) {
 	items, err := s.apiPackages(ctx, q, tenant, "id = ?", id)
 	if err != nil {
-		return APIPackage{}, err
+		return api.APIPackage{}, err
 	}
 	if len(items) == 0 {
-		return APIPackage{}, sql.ErrNoRows
+		return api.APIPackage{}, sql.ErrNoRows
 	}
 	return items[0], nil
 }
 
-func (s *Server) apiPackages(ctx context.Context, q rowsQuerier, tenant, cond string, args ...any) ([]APIPackage, error) {
+func (s *Server) apiPackages(ctx context.Context, q rowsQuerier, tenant, cond string, args ...any) ([]api.APIPackage, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, name, api, COALESCE(order_id, ''), user_id, total_calls, remaining_calls,
 alert_mode, alert_threshold, alert_channels, expires_at, created_at, updated_at FROM api_packages WHERE tenant_id = ? AND `+cond,
 		append([]any{tenant}, args...)...)
@@ -300,9 +258,9 @@ alert_mode, alert_threshold, alert_channels, expires_at, created_at, updated_at 
 		return nil, err
 	}
 	defer rows.Close()
-	out := []APIPackage{}
+	out := []api.APIPackage{}
 	for rows.Next() {
-		var p APIPackage
+		var p api.APIPackage
 		var mode, channels string
 		var threshold, created, updated int64
 		var expires sql.NullInt64
@@ -311,7 +269,7 @@ alert_mode, alert_threshold, alert_channels, expires_at, created_at, updated_at 
 			return nil, err
 		}
 		if mode != "" {
-			p.Alert = &QuotaAlert{Mode: mode, Threshold: threshold, Channels: strings.Split(channels, ",")}
+			p.Alert = &api.QuotaAlert{Mode: mode, Threshold: threshold, Channels: strings.Split(channels, ",")}
 		}
 		p.ExpiresAt, p.CreatedAt, p.UpdatedAt = nullMS(expires), fromMS(created), fromMS(updated)
 		out = append(out, p)

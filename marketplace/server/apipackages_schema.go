@@ -63,8 +63,8 @@ func seedAPIPackages(ctx context.Context, tx *sql.Tx, d *SeedData) error {
 		threshold        int64
 		age              int
 	}{
-		{order(0), "Weather API, 100,000 calls", "weather", 100_000, 10_450, AlertPercent, "in_site,email", 10, 40},
-		{order(1), "OCR API, 10,000 calls", "ocr", 10_000, 6_200, AlertAbsolute, "in_site,sms", 1_000, 20},
+		{order(0), "Weather API, 100,000 calls", "weather", 100_000, 10_450, api.AlertPercent, "in_site,email", 10, 40},
+		{order(1), "OCR API, 10,000 calls", "ocr", 10_000, 6_200, api.AlertAbsolute, "in_site,sms", 1_000, 20},
 		{nil, "Maps API, 50,000 calls", "maps", 50_000, 50_000, "", "", 0, 2},
 	}
 	for _, p := range pkgs {

@@ -40,20 +40,20 @@ func TestQuotaAlertValidation(t *testing.T) {
 		status    int
 		wantField string
 	}{
-		{"no mode", eng, "apk_1", QuotaAlert{Threshold: 10, Channels: []string{"in_site"}}, 400, "mode"},
-		{"bad mode", eng, "apk_1", QuotaAlert{Mode: "ratio", Threshold: 10, Channels: []string{"in_site"}}, 400, "mode"},
-		{"percent 0", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 0, Channels: []string{"in_site"}}, 400, "threshold"},
-		{"percent 100", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 100, Channels: []string{"in_site"}}, 400, "threshold"},
-		{"absolute at the total", eng, "apk_1", QuotaAlert{Mode: AlertAbsolute, Threshold: 1000, Channels: []string{"in_site"}}, 400, "threshold"},
-		{"absolute negative", eng, "apk_1", QuotaAlert{Mode: AlertAbsolute, Threshold: -5, Channels: []string{"in_site"}}, 400, "threshold"},
-		{"no channels", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 10}, 400, "channels"},
-		{"unknown channel", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"pager"}}, 400, "channels"},
-		{"channel twice", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"sms", "sms"}}, 400, "channels"},
-		{"email without an address", other, "apk_noemail", QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"email"}}, 400, "channels"},
+		{"no mode", eng, "apk_1", api.QuotaAlert{Threshold: 10, Channels: []string{"in_site"}}, 400, "mode"},
+		{"bad mode", eng, "apk_1", api.QuotaAlert{Mode: "ratio", Threshold: 10, Channels: []string{"in_site"}}, 400, "mode"},
+		{"percent 0", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 0, Channels: []string{"in_site"}}, 400, "threshold"},
+		{"percent 100", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 100, Channels: []string{"in_site"}}, 400, "threshold"},
+		{"absolute at the total", eng, "apk_1", api.QuotaAlert{Mode: api.AlertAbsolute, Threshold: 1000, Channels: []string{"in_site"}}, 400, "threshold"},
+		{"absolute negative", eng, "apk_1", api.QuotaAlert{Mode: api.AlertAbsolute, Threshold: -5, Channels: []string{"in_site"}}, 400, "threshold"},
+		{"no channels", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10}, 400, "channels"},
+		{"unknown channel", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"pager"}}, 400, "channels"},
+		{"channel twice", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"sms", "sms"}}, 400, "channels"},
+		{"email without an address", other, "apk_noemail", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"email"}}, 400, "channels"},
 		{"threshold as text", eng, "apk_1", `{"mode":"percent","threshold":"10","channels":["sms"]}`, 400, "threshold"},
-		{"another tenant's package", other, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"in_site"}}, 404, ""},
-		{"good percent", eng, "apk_1", QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"in_site", "email", "sms"}}, 200, ""},
-		{"good absolute", eng, "apk_1", QuotaAlert{Mode: AlertAbsolute, Threshold: 999, Channels: []string{"sms"}}, 200, ""},
+		{"another tenant's package", other, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"in_site"}}, 404, ""},
+		{"good percent", eng, "apk_1", api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"in_site", "email", "sms"}}, 200, ""},
+		{"good absolute", eng, "apk_1", api.QuotaAlert{Mode: api.AlertAbsolute, Threshold: 999, Channels: []string{"sms"}}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestQuotaAlertValidation(t *testing.T) {
 				assert.Equal(t, tt.wantField, r.apiError(t).Field)
 				return
 			}
-			var p APIPackage
+			var p api.APIPackage
 			r.decode(t, &p)
 			require.NotNil(t, p.Alert)
 			assert.Equal(t, tt.body, *p.Alert)
@@ -72,7 +72,7 @@ func TestQuotaAlertValidation(t *testing.T) {
 
 	r := e.do(&eng, "DELETE", "/v1/api-packages/apk_1/alert", nil)
 	require.Equal(t, http.StatusNoContent, r.Status)
-	var p APIPackage
+	var p api.APIPackage
 	e.do(&eng, "GET", "/v1/api-packages/apk_1", nil).decode(t, &p)
 	assert.Nil(t, p.Alert)
 	assert.Equal(t, http.StatusNotFound, e.do(&other, "DELETE", "/v1/api-packages/apk_1/alert", nil).Status)
@@ -81,25 +81,25 @@ func TestQuotaAlertValidation(t *testing.T) {
 func TestQuotaAlertFiresOncePerCrossing(t *testing.T) {
 	tests := []struct {
 		name      string
-		alert     QuotaAlert
+		alert     api.QuotaAlert
 		uses      []int64
 		wantFired []bool
 		// then the alert is lowered to lower and lowerUse crosses it again
-		lower    QuotaAlert
+		lower    api.QuotaAlert
 		lowerUse int64
 	}{
 		{
 			name:  "percent",
-			alert: QuotaAlert{Mode: AlertPercent, Threshold: 10, Channels: []string{"in_site", "email", "sms"}},
+			alert: api.QuotaAlert{Mode: api.AlertPercent, Threshold: 10, Channels: []string{"in_site", "email", "sms"}},
 			// 1000 → 150 (15%) → 100 (10%: crossed) → 90 → 0
 			uses: []int64{850, 50, 10, 90}, wantFired: []bool{false, true, false, false},
 		},
 		{
 			name:  "absolute",
-			alert: QuotaAlert{Mode: AlertAbsolute, Threshold: 200, Channels: []string{"in_site", "email", "sms"}},
+			alert: api.QuotaAlert{Mode: api.AlertAbsolute, Threshold: 200, Channels: []string{"in_site", "email", "sms"}},
 			// 1000 → 201 → 199 (crossed) → 150
 			uses: []int64{799, 2, 49}, wantFired: []bool{false, true, false},
-			lower: QuotaAlert{Mode: AlertAbsolute, Threshold: 100, Channels: []string{"in_site", "email", "sms"}}, lowerUse: 50,
+			lower: api.QuotaAlert{Mode: api.AlertAbsolute, Threshold: 100, Channels: []string{"in_site", "email", "sms"}}, lowerUse: 50,
 		},
 	}
 	for _, tt := range tests {
@@ -112,8 +112,8 @@ func TestQuotaAlertFiresOncePerCrossing(t *testing.T) {
 
 			remaining := int64(1000)
 			for i, calls := range tt.uses {
-				var res UsageResult
-				r := e.do(&eng, "POST", "/v1/api-packages/apk_1/usage", UsageRequest{Calls: calls})
+				var res api.UsageResult
+				r := e.do(&eng, "POST", "/v1/api-packages/apk_1/usage", api.UsageRequest{Calls: calls})
 				require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 				r.decode(t, &res)
 				remaining -= calls
@@ -139,8 +139,8 @@ func TestQuotaAlertFiresOncePerCrossing(t *testing.T) {
 				return
 			}
 			require.Equal(t, http.StatusOK, e.do(&eng, "PUT", "/v1/api-packages/apk_1/alert", tt.lower).Status)
-			var res UsageResult
-			e.do(&eng, "POST", "/v1/api-packages/apk_1/usage", UsageRequest{Calls: tt.lowerUse}).decode(t, &res)
+			var res api.UsageResult
+			e.do(&eng, "POST", "/v1/api-packages/apk_1/usage", api.UsageRequest{Calls: tt.lowerUse}).decode(t, &res)
 			assert.True(t, res.AlertFired, "a lower threshold is a new crossing")
 			assert.Equal(t, "apk_1", nextNotification(t, events, "quota").Ref)
 			assert.Equal(t, 4, e.outboxCount("apk_1"))
@@ -169,17 +169,17 @@ func TestAPIPackageUsageRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.do(&tt.who, "POST", "/v1/api-packages/apk_1/usage", UsageRequest{Calls: tt.calls})
+			r := e.do(&tt.who, "POST", "/v1/api-packages/apk_1/usage", api.UsageRequest{Calls: tt.calls})
 			require.Equal(t, tt.status, r.Status, "%s", r.Body)
 			apiErr := r.apiError(t)
 			assert.Equal(t, tt.wantField, apiErr.Field)
 			assert.Equal(t, tt.wantCode, apiErr.Code)
 		})
 	}
-	var p APIPackage
+	var p api.APIPackage
 	e.do(&eng, "GET", "/v1/api-packages/apk_1", nil).decode(t, &p)
 	assert.Equal(t, int64(100), p.RemainingCalls, "refused uses consume nothing")
-	var theirs api.Page[APIPackage]
+	var theirs api.Page[api.APIPackage]
 	e.do(&other, "GET", "/v1/api-packages", nil).decode(t, &theirs)
 	assert.Empty(t, theirs.Items)
 }

@@ -12,124 +12,23 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
-// Billing modes and states of an image delivery.
-const (
-	BillingPayPerUse = "pay_per_use" // billed by the hour, bound to one cloud server
-	BillingMonthly   = "monthly"
-	BillingYearly    = "yearly"
-
-	ImageProvisioning = "provisioning"
-	ImageActive       = "active"
-	ImageExpired      = "expired"
-	ImageReleased     = "released"
-)
-
-// States of a hardware delivery: the shipping states, then refunded after an approved
-// not-received refund (returned also follows an approved return of received goods).
-const (
-	HardwarePending   = "pending"
-	HardwareShipped   = "shipped"
-	HardwareInTransit = "in_transit"
-	HardwareDelivered = "delivered"
-	HardwareReturned  = "returned"
-	HardwareRefunded  = "refunded"
-)
-
-// Unsubscribe types, review decisions and review states.
-const (
-	UnsubscribeNotReceived = "not_received" // a refund: the goods never arrived
-	UnsubscribeReceived    = "received"     // a return: the goods go back, with a return tracking number
-
-	ReviewApprove = "approve"
-	ReviewReject  = "reject"
-
-	ReviewPending  = "pending"
-	ReviewApproved = "approved"
-	ReviewRejected = "rejected"
-)
-
 var (
-	billingModes   = []string{BillingPayPerUse, BillingMonthly, BillingYearly}
-	imageStates    = []string{ImageProvisioning, ImageActive, ImageExpired, ImageReleased}
-	hardwareStates = []string{HardwarePending, HardwareShipped, HardwareInTransit, HardwareDelivered, HardwareReturned, HardwareRefunded}
-	reviewStates   = []string{ReviewPending, ReviewApproved, ReviewRejected}
+	billingModes   = []string{api.BillingPayPerUse, api.BillingMonthly, api.BillingYearly}
+	imageStates    = []string{api.ImageProvisioning, api.ImageActive, api.ImageExpired, api.ImageReleased}
+	hardwareStates = []string{api.HardwarePending, api.HardwareShipped, api.HardwareInTransit, api.HardwareDelivered, api.HardwareReturned, api.HardwareRefunded}
+	reviewStates   = []string{api.ReviewPending, api.ReviewApproved, api.ReviewRejected}
 
 	// unsubscribableFrom: a refund is possible until the goods are confirmed received (a parcel
 	// marked delivered may still not have reached the buyer); a return only once delivered.
 	unsubscribableFrom = map[string][]string{
-		UnsubscribeNotReceived: {HardwarePending, HardwareShipped, HardwareInTransit, HardwareDelivered},
-		UnsubscribeReceived:    {HardwareDelivered},
+		api.UnsubscribeNotReceived: {api.HardwarePending, api.HardwareShipped, api.HardwareInTransit, api.HardwareDelivered},
+		api.UnsubscribeReceived:    {api.HardwareDelivered},
 	}
 )
-
-// ImageDelivery is a cloud image the tenant bought.
-type ImageDelivery struct {
-	ID            string     `json:"id"`
-	OrderID       string     `json:"order_id,omitempty"`
-	Product       string     `json:"product,omitempty"`
-	Name          string     `json:"name"`
-	ImageID       string     `json:"image_id"`
-	Region        string     `json:"region,omitempty"`
-	BillingMode   string     `json:"billing_mode"`              // pay_per_use, monthly, yearly
-	CloudServerID string     `json:"cloud_server_id,omitempty"` // pay_per_use only
-	PriceCents    int64      `json:"price_cents"`               // per PriceUnit
-	PriceUnit     string     `json:"price_unit"`                // "hour", "month" or "year"
-	Currency      string     `json:"currency"`
-	State         string     `json:"state"` // provisioning, active, expired, released
-	CreatedAt     time.Time  `json:"created_at"`
-	ExpiresAt     *time.Time `json:"expires_at,omitempty"` // end of the paid period (monthly, yearly)
-}
-
-// HardwareDelivery is a device the tenant bought, with its latest unsubscribe request if any.
-type HardwareDelivery struct {
-	ID             string               `json:"id"`
-	OrderID        string               `json:"order_id,omitempty"`
-	Title          string               `json:"title"`
-	Quantity       int                  `json:"quantity"`
-	PaidCents      int64                `json:"paid_cents"`
-	Currency       string               `json:"currency"`
-	State          string               `json:"state"`
-	Carrier        string               `json:"carrier,omitempty"`
-	TrackingNumber string               `json:"tracking_number,omitempty"`
-	ShippedAt      *time.Time           `json:"shipped_at,omitempty"`
-	DeliveredAt    *time.Time           `json:"delivered_at,omitempty"`
-	CreatedAt      time.Time            `json:"created_at"`
-	UpdatedAt      time.Time            `json:"updated_at"`
-	Unsubscribe    *HardwareUnsubscribe `json:"unsubscribe,omitempty"`
-}
-
-// HardwareUnsubscribe is a refund or return request and its review.
-type HardwareUnsubscribe struct {
-	ID             string     `json:"id"`
-	Type           string     `json:"type"`
-	AmountCents    int64      `json:"amount_cents"`
-	Reason         string     `json:"reason"`
-	ReturnTracking string     `json:"return_tracking,omitempty"`
-	ReviewState    string     `json:"review_state"` // pending, approved, rejected
-	ReviewNote     string     `json:"review_note,omitempty"`
-	RequestedBy    string     `json:"requested_by"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ReviewedAt     *time.Time `json:"reviewed_at,omitempty"`
-}
-
-// UnsubscribeRequest is the body of POST /v1/deliveries/hardware/{id}/unsubscribe.
-type UnsubscribeRequest struct {
-	Type           string `json:"type"`
-	AmountCents    int64  `json:"amount_cents"` // 0 < amount_cents ≤ paid_cents
-	Reason         string `json:"reason"`
-	ReturnTracking string `json:"return_tracking,omitempty"` // required for type received
-}
-
-// ReviewRequest is the body of POST /v1/admin/deliveries/hardware/{id}/review.
-type ReviewRequest struct {
-	Decision string `json:"decision"`       // approve or reject
-	Note     string `json:"note,omitempty"` // required when rejecting: the buyer reads it
-}
 
 const maxReasonLen = 1000
 
@@ -182,7 +81,7 @@ func (s *Server) listImageDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x ImageDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.ImageDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
 }
 
 // getImageDelivery is GET /v1/deliveries/images/{id}.
@@ -199,7 +98,7 @@ func (s *Server) getImageDelivery(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) imageDeliveries(ctx context.Context, tenant string, where []string, tail string, args ...any) ([]ImageDelivery, error) {
+func (s *Server) imageDeliveries(ctx context.Context, tenant string, where []string, tail string, args ...any) ([]api.ImageDelivery, error) {
 	q := `SELECT id, COALESCE(order_id, ''), COALESCE(product_id, ''), name, image_id, region, billing_mode, cloud_server_id,
 price_cents, currency, state, created_at, expires_at FROM image_deliveries WHERE ` + strings.Join(append([]string{"tenant_id = ?"}, where...), " AND ") + tail
 	rows, err := s.db.QueryContext(ctx, q, append([]any{tenant}, args...)...)
@@ -207,9 +106,9 @@ price_cents, currency, state, created_at, expires_at FROM image_deliveries WHERE
 		return nil, err
 	}
 	defer rows.Close()
-	out := []ImageDelivery{}
+	out := []api.ImageDelivery{}
 	for rows.Next() {
-		var d ImageDelivery
+		var d api.ImageDelivery
 		var created int64
 		var expires sql.NullInt64
 		if err := rows.Scan(&d.ID, &d.OrderID, &d.Product, &d.Name, &d.ImageID, &d.Region, &d.BillingMode, &d.CloudServerID,
@@ -217,7 +116,7 @@ price_cents, currency, state, created_at, expires_at FROM image_deliveries WHERE
 			return nil, err
 		}
 		d.CreatedAt, d.ExpiresAt = fromMS(created), nullMS(expires)
-		d.PriceUnit = map[string]string{BillingPayPerUse: "hour", BillingMonthly: "month", BillingYearly: "year"}[d.BillingMode]
+		d.PriceUnit = map[string]string{api.BillingPayPerUse: "hour", api.BillingMonthly: "month", api.BillingYearly: "year"}[d.BillingMode]
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -244,7 +143,7 @@ func (s *Server) listHardwareDeliveries(w http.ResponseWriter, r *http.Request) 
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x HardwareDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.HardwareDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
 }
 
 // getHardwareDelivery is GET /v1/deliveries/hardware/{id}.
@@ -266,20 +165,20 @@ type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (s *Server) hardwareDelivery(ctx context.Context, q rowsQuerier, tenant, id string) (HardwareDelivery, error) {
+func (s *Server) hardwareDelivery(ctx context.Context, q rowsQuerier, tenant, id string) (api.HardwareDelivery, error) {
 	items, err := s.hardwareDeliveries(ctx, q, tenant, []string{"h.id = ?"}, "", id)
 	if err != nil {
-		return HardwareDelivery{}, err
+		return api.HardwareDelivery{}, err
 	}
 	if len(items) == 0 {
-		return HardwareDelivery{}, sql.ErrNoRows
+		return api.HardwareDelivery{}, sql.ErrNoRows
 	}
 	return items[0], nil
 }
 
 // hardwareDeliveries reads deliveries joined with their latest unsubscribe request (u.*, NULL
 // when there is none).
-func (s *Server) hardwareDeliveries(ctx context.Context, q rowsQuerier, tenant string, where []string, tail string, args ...any) ([]HardwareDelivery, error) {
+func (s *Server) hardwareDeliveries(ctx context.Context, q rowsQuerier, tenant string, where []string, tail string, args ...any) ([]api.HardwareDelivery, error) {
 	query := `SELECT h.id, COALESCE(h.order_id, ''), h.title, h.quantity, h.paid_cents, h.currency, h.state, h.carrier,
 h.tracking_number, h.shipped_at, h.delivered_at, h.created_at, h.updated_at,
 u.id, u.type, u.amount_cents, u.reason, u.return_tracking, u.review_state, u.review_note, u.user_id, u.created_at, u.reviewed_at
@@ -291,9 +190,9 @@ WHERE ` + strings.Join(append([]string{"h.tenant_id = ?"}, where...), " AND ") +
 		return nil, err
 	}
 	defer rows.Close()
-	out := []HardwareDelivery{}
+	out := []api.HardwareDelivery{}
 	for rows.Next() {
-		var d HardwareDelivery
+		var d api.HardwareDelivery
 		var shipped, delivered, reviewed sql.NullInt64
 		var created, updated int64
 		var uID, uType, uReason, uTracking, uState, uNote, uUser sql.NullString
@@ -305,7 +204,7 @@ WHERE ` + strings.Join(append([]string{"h.tenant_id = ?"}, where...), " AND ") +
 		}
 		d.ShippedAt, d.DeliveredAt, d.CreatedAt, d.UpdatedAt = nullMS(shipped), nullMS(delivered), fromMS(created), fromMS(updated)
 		if uID.Valid {
-			d.Unsubscribe = &HardwareUnsubscribe{ID: uID.String, Type: uType.String, AmountCents: uAmount.Int64, Reason: uReason.String,
+			d.Unsubscribe = &api.HardwareUnsubscribe{ID: uID.String, Type: uType.String, AmountCents: uAmount.Int64, Reason: uReason.String,
 				ReturnTracking: uTracking.String, ReviewState: uState.String, ReviewNote: uNote.String, RequestedBy: uUser.String,
 				CreatedAt: fromMS(uCreated.Int64), ReviewedAt: nullMS(reviewed)}
 		}
@@ -322,13 +221,13 @@ func (e *stateRefusal) Error() string { return e.msg }
 // unsubscribeHardware is POST /v1/deliveries/hardware/{id}/unsubscribe: a refund (not_received)
 // or return (received) request, one open at a time, for the admins to review.
 func (s *Server) unsubscribeHardware(w http.ResponseWriter, r *http.Request) {
-	var req UnsubscribeRequest
+	var req api.UnsubscribeRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
 	req.Reason, req.ReturnTracking = strings.TrimSpace(req.Reason), strings.TrimSpace(req.ReturnTracking)
 	c, id := caller(r), r.PathValue("id")
-	var d HardwareDelivery
+	var d api.HardwareDelivery
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		var err error
 		if d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id); err != nil {
@@ -351,14 +250,14 @@ reason, return_tracking, review_state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 
 		return
 	}
 	s.moveHardwareOrder(r.Context(), c.TenantID, d.OrderID, api.StateRefunding)
-	kind := map[string]string{UnsubscribeNotReceived: "refund", UnsubscribeReceived: "return"}[req.Type]
+	kind := map[string]string{api.UnsubscribeNotReceived: "refund", api.UnsubscribeReceived: "return"}[req.Type]
 	s.notifyAdmins(r.Context(), c.TenantID, "delivery", "A "+kind+" request to review",
 		fmt.Sprintf("%s asks for a %s of %s for %s: %s", c.Username, kind, moneyText(req.AmountCents, d.Currency), d.Title, req.Reason), d.ID)
 	writeJSON(w, http.StatusCreated, d)
 }
 
 // checkUnsubscribe validates a request against the delivery it is about.
-func checkUnsubscribe(req UnsubscribeRequest, d HardwareDelivery) error {
+func checkUnsubscribe(req api.UnsubscribeRequest, d api.HardwareDelivery) error {
 	allowed, ok := unsubscribableFrom[req.Type]
 	switch {
 	case !ok:
@@ -369,13 +268,13 @@ func checkUnsubscribe(req UnsubscribeRequest, d HardwareDelivery) error {
 		return invalid("reason", "reason is required: say why, for the merchant's review")
 	case len(req.Reason) > maxReasonLen:
 		return invalid("reason", "reason is longer than %d characters", maxReasonLen)
-	case req.Type == UnsubscribeReceived && req.ReturnTracking == "":
+	case req.Type == api.UnsubscribeReceived && req.ReturnTracking == "":
 		return invalid("return_tracking", "return_tracking is required for a return: the tracking number of the parcel you sent back")
-	case req.Type == UnsubscribeNotReceived && req.ReturnTracking != "":
+	case req.Type == api.UnsubscribeNotReceived && req.ReturnTracking != "":
 		return invalid("return_tracking", "return_tracking is only for a return (type received); leave it out for a refund")
 	case len(req.ReturnTracking) > 100:
 		return invalid("return_tracking", "return_tracking is longer than 100 characters")
-	case d.Unsubscribe != nil && d.Unsubscribe.ReviewState == ReviewPending:
+	case d.Unsubscribe != nil && d.Unsubscribe.ReviewState == api.ReviewPending:
 		return &stateRefusal{"unsubscribe_open", "delivery " + d.ID + " already has an open request (" + d.Unsubscribe.ID + "); wait for its review"}
 	case !slices.Contains(allowed, d.State):
 		return &stateRefusal{"invalid_state", fmt.Sprintf("delivery %s is %s; a %s request is possible only when it is %s",
@@ -387,16 +286,16 @@ func checkUnsubscribe(req UnsubscribeRequest, d HardwareDelivery) error {
 // reviewHardware is POST /v1/admin/deliveries/hardware/{id}/review: an admin approves (the
 // delivery becomes refunded or returned) or rejects (it stays as it was) the open request.
 func (s *Server) reviewHardware(w http.ResponseWriter, r *http.Request) {
-	var req ReviewRequest
+	var req api.ReviewRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
 	req.Note = strings.TrimSpace(req.Note)
 	switch {
-	case req.Decision != ReviewApprove && req.Decision != ReviewReject:
+	case req.Decision != api.ReviewApprove && req.Decision != api.ReviewReject:
 		badRequest(w, "decision", "decision must be approve or reject")
 		return
-	case req.Decision == ReviewReject && req.Note == "":
+	case req.Decision == api.ReviewReject && req.Note == "":
 		badRequest(w, "note", "note is required when rejecting: the buyer reads it")
 		return
 	case len(req.Note) > maxReasonLen:
@@ -404,22 +303,22 @@ func (s *Server) reviewHardware(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, id := caller(r), r.PathValue("id")
-	var d HardwareDelivery
-	var u HardwareUnsubscribe
+	var d api.HardwareDelivery
+	var u api.HardwareUnsubscribe
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		var err error
 		if d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id); err != nil {
 			return err
 		}
-		if d.Unsubscribe == nil || d.Unsubscribe.ReviewState != ReviewPending {
+		if d.Unsubscribe == nil || d.Unsubscribe.ReviewState != api.ReviewPending {
 			return &stateRefusal{"no_open_request", "delivery " + id + " has no open unsubscribe request to review"}
 		}
 		u = *d.Unsubscribe
 		now := ms(s.now())
-		state := ReviewRejected
-		if req.Decision == ReviewApprove {
-			state = ReviewApproved
-			to := map[string]string{UnsubscribeNotReceived: HardwareRefunded, UnsubscribeReceived: HardwareReturned}[u.Type]
+		state := api.ReviewRejected
+		if req.Decision == api.ReviewApprove {
+			state = api.ReviewApproved
+			to := map[string]string{api.UnsubscribeNotReceived: api.HardwareRefunded, api.UnsubscribeReceived: api.HardwareReturned}[u.Type]
 			if _, err := tx.ExecContext(r.Context(), `UPDATE hardware_deliveries SET state = ?, updated_at = ? WHERE id = ?`, to, now, id); err != nil {
 				return err
 			}
@@ -435,7 +334,7 @@ WHERE id = ?`, state, req.Note, c.UserID, now, u.ID); err != nil {
 		return
 	}
 	orderState, verdict := api.StateDelivered, "was rejected"
-	if req.Decision == ReviewApprove {
+	if req.Decision == api.ReviewApprove {
 		orderState, verdict = api.StateRefunded, "was approved"
 	}
 	s.moveHardwareOrder(r.Context(), c.TenantID, d.OrderID, orderState)

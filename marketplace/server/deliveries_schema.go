@@ -87,10 +87,10 @@ func seedDeliveries(ctx context.Context, tx *sql.Tx, d *SeedData) error {
 		expires                          any
 		age                              int
 	}{
-		{order(api.OrderImage, 0), "Simulation workstation image", "img-sim-2026.1", BillingPayPerUse, "ecs-7f3a91", ImageProvisioning, 250, nil, 1},
-		{order(api.OrderImage, 1), "Historian server image", "img-hist-5.2", BillingYearly, "", ImageActive, 300000, days(300), 65},
-		{nil, "CAD render node image", "img-cad-render-3", BillingMonthly, "", ImageExpired, 12000, days(-5), 35},
-		{nil, "PLC test bench image", "img-plc-bench-1", BillingPayPerUse, "ecs-19c0d4", ImageReleased, 120, nil, 20},
+		{order(api.OrderImage, 0), "Simulation workstation image", "img-sim-2026.1", api.BillingPayPerUse, "ecs-7f3a91", api.ImageProvisioning, 250, nil, 1},
+		{order(api.OrderImage, 1), "Historian server image", "img-hist-5.2", api.BillingYearly, "", api.ImageActive, 300000, days(300), 65},
+		{nil, "CAD render node image", "img-cad-render-3", api.BillingMonthly, "", api.ImageExpired, 12000, days(-5), 35},
+		{nil, "PLC test bench image", "img-plc-bench-1", api.BillingPayPerUse, "ecs-19c0d4", api.ImageReleased, 120, nil, 20},
 	}
 	for _, im := range images {
 		at := days(-im.age)
@@ -108,22 +108,22 @@ cloud_server_id, price_cents, currency, state, created_at, updated_at, expires_a
 		request             string // "", or the review state of a request made for it
 		reqType             string
 	}{
-		{nil, "Industrial PC IPC-610", HardwarePending, "", 149000, 1, "", ""},
-		{nil, "Touch panel TP-15", HardwareShipped, "1Z999AA10123456784", 62000, 3, "", ""},
-		{order(api.OrderHardware, 0), "Edge gateway EG-200", HardwareInTransit, "JD014600006281230701", 89000, 5, "", ""},
-		{order(api.OrderHardware, 1), "I/O module IO-16", HardwareDelivered, "00340434161094042557", 23000, 12, "", ""},
-		{order(api.OrderHardware, 2), "Protocol converter PC-4", HardwareDelivered, "00340434161094015780", 41000, 20, ReviewPending, UnsubscribeReceived},
-		{order(api.OrderHardware, 3), "Serial adapter SA-1", HardwareRefunded, "1Z999AA10123456999", 3900, 40, ReviewApproved, UnsubscribeNotReceived},
-		{nil, "Sensor kit SK-8", HardwareReturned, "JD014600006281239999", 15500, 30, "", ""},
+		{nil, "Industrial PC IPC-610", api.HardwarePending, "", 149000, 1, "", ""},
+		{nil, "Touch panel TP-15", api.HardwareShipped, "1Z999AA10123456784", 62000, 3, "", ""},
+		{order(api.OrderHardware, 0), "Edge gateway EG-200", api.HardwareInTransit, "JD014600006281230701", 89000, 5, "", ""},
+		{order(api.OrderHardware, 1), "I/O module IO-16", api.HardwareDelivered, "00340434161094042557", 23000, 12, "", ""},
+		{order(api.OrderHardware, 2), "Protocol converter PC-4", api.HardwareDelivered, "00340434161094015780", 41000, 20, api.ReviewPending, api.UnsubscribeReceived},
+		{order(api.OrderHardware, 3), "Serial adapter SA-1", api.HardwareRefunded, "1Z999AA10123456999", 3900, 40, api.ReviewApproved, api.UnsubscribeNotReceived},
+		{nil, "Sensor kit SK-8", api.HardwareReturned, "JD014600006281239999", 15500, 30, "", ""},
 	}
 	day := (24 * time.Hour).Milliseconds()
 	for _, h := range hardware {
 		id, at := newIDFrom(d, "hw"), days(-h.age)
 		var shipped, delivered, carrier any
-		if h.state != HardwarePending {
+		if h.state != api.HardwarePending {
 			shipped, carrier = at+day, "DHL"
 		}
-		if h.state == HardwareDelivered || h.state == HardwareRefunded || h.state == HardwareReturned {
+		if h.state == api.HardwareDelivered || h.state == api.HardwareRefunded || h.state == api.HardwareReturned {
 			delivered = at + 3*day
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hardware_deliveries (id, tenant_id, order_id, title, quantity, paid_cents, currency,
@@ -135,11 +135,11 @@ state, carrier, tracking_number, shipped_at, delivered_at, created_at, updated_a
 			continue
 		}
 		var reviewer, reviewed any
-		if h.request != ReviewPending {
+		if h.request != api.ReviewPending {
 			reviewer, reviewed = d.AdminID, at+10*day
 		}
 		reason, tracking := "the parcel never arrived", ""
-		if h.reqType == UnsubscribeReceived {
+		if h.reqType == api.UnsubscribeReceived {
 			reason, tracking = "wrong interface variant delivered", "RET-"+h.track
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hardware_unsubscribes (id, tenant_id, delivery_id, user_id, type, amount_cents, reason,

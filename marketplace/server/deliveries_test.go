@@ -68,7 +68,7 @@ VALUES ('img_other', 't2', 'Other', 'img-x', 'monthly', 100, 'EUR', 'expired', ?
 				assert.NotEmpty(t, r.apiError(t).Field)
 				return
 			}
-			var page api.Page[ImageDelivery]
+			var page api.Page[api.ImageDelivery]
 			r.decode(t, &page)
 			ids := []string{}
 			for _, d := range page.Items {
@@ -78,7 +78,7 @@ VALUES ('img_other', 't2', 'Other', 'img-x', 'monthly', 100, 'EUR', 'expired', ?
 		})
 	}
 
-	var ppu ImageDelivery
+	var ppu api.ImageDelivery
 	e.do(&eng, "GET", "/v1/deliveries/images/img_ppu", nil).decode(t, &ppu)
 	assert.Equal(t, "ecs-1", ppu.CloudServerID)
 	assert.Equal(t, "hour", ppu.PriceUnit)
@@ -91,12 +91,12 @@ func TestHardwareUnsubscribeValidation(t *testing.T) {
 	e := newFxEnv(t)
 	eng := e.user("t1", "eng", api.RoleEngineer)
 	other := e.user("t2", "mallory", api.RoleEngineer)
-	transit, _ := e.hardware("t1", eng.ID, HardwareInTransit, "")
-	delivered, _ := e.hardware("t1", eng.ID, HardwareDelivered, "")
-	refunded, _ := e.hardware("t1", eng.ID, HardwareRefunded, "")
+	transit, _ := e.hardware("t1", eng.ID, api.HardwareInTransit, "")
+	delivered, _ := e.hardware("t1", eng.ID, api.HardwareDelivered, "")
+	refunded, _ := e.hardware("t1", eng.ID, api.HardwareRefunded, "")
 
-	refund := func(amount int64) UnsubscribeRequest {
-		return UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: amount, Reason: "never arrived"}
+	refund := func(amount int64) api.UnsubscribeRequest {
+		return api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: amount, Reason: "never arrived"}
 	}
 	tests := []struct {
 		name      string
@@ -111,18 +111,18 @@ func TestHardwareUnsubscribeValidation(t *testing.T) {
 		{"zero amount", &eng, transit, refund(0), 400, "amount_cents", "invalid_field", "more than 0 and at most the 50000 paid (500.00 EUR)"},
 		{"negative amount", &eng, transit, refund(-100), 400, "amount_cents", "invalid_field", "more than 0 and at most the 50000 paid (500.00 EUR)"},
 		{"more than paid", &eng, transit, refund(50001), 400, "amount_cents", "invalid_field", "more than 0 and at most the 50000 paid (500.00 EUR)"},
-		{"bad type", &eng, transit, UnsubscribeRequest{Type: "lost", AmountCents: 100, Reason: "x"}, 400, "type", "invalid_field", ""},
-		{"no reason", &eng, transit, UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: 100, Reason: "  "}, 400, "reason", "invalid_field", ""},
-		{"return without tracking", &eng, delivered, UnsubscribeRequest{Type: UnsubscribeReceived, AmountCents: 100, Reason: "broken"}, 400, "return_tracking", "invalid_field", ""},
-		{"refund with return tracking", &eng, transit, UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: 100, Reason: "x", ReturnTracking: "RET-1"}, 400, "return_tracking", "invalid_field", ""},
+		{"bad type", &eng, transit, api.UnsubscribeRequest{Type: "lost", AmountCents: 100, Reason: "x"}, 400, "type", "invalid_field", ""},
+		{"no reason", &eng, transit, api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: 100, Reason: "  "}, 400, "reason", "invalid_field", ""},
+		{"return without tracking", &eng, delivered, api.UnsubscribeRequest{Type: api.UnsubscribeReceived, AmountCents: 100, Reason: "broken"}, 400, "return_tracking", "invalid_field", ""},
+		{"refund with return tracking", &eng, transit, api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: 100, Reason: "x", ReturnTracking: "RET-1"}, 400, "return_tracking", "invalid_field", ""},
 		{"amount as text", &eng, transit, `{"type":"not_received","amount_cents":"12","reason":"x"}`, 400, "amount_cents", "invalid_field", "JSON int64"},
-		{"return before delivery", &eng, transit, UnsubscribeRequest{Type: UnsubscribeReceived, AmountCents: 100, Reason: "x", ReturnTracking: "RET-1"}, 409, "", "invalid_state", ""},
+		{"return before delivery", &eng, transit, api.UnsubscribeRequest{Type: api.UnsubscribeReceived, AmountCents: 100, Reason: "x", ReturnTracking: "RET-1"}, 409, "", "invalid_state", ""},
 		{"already refunded", &eng, refunded, refund(100), 409, "", "invalid_state", ""},
 		{"another tenant's delivery", &other, transit, refund(100), 404, "", "not_found", ""},
 		{"unknown delivery", &eng, "hw_nope", refund(100), 404, "", "not_found", ""},
 		{"the whole amount", &eng, transit, refund(50000), 201, "", "", ""},
 		{"a second open request", &eng, transit, refund(100), 409, "", "unsubscribe_open", ""},
-		{"a return of delivered goods", &eng, delivered, UnsubscribeRequest{Type: UnsubscribeReceived, AmountCents: 1, Reason: "broken", ReturnTracking: "RET-1"}, 201, "", "", ""},
+		{"a return of delivered goods", &eng, delivered, api.UnsubscribeRequest{Type: api.UnsubscribeReceived, AmountCents: 1, Reason: "broken", ReturnTracking: "RET-1"}, 201, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,10 +135,10 @@ func TestHardwareUnsubscribeValidation(t *testing.T) {
 				assert.Contains(t, apiErr.Message, tt.wantMsg)
 				return
 			}
-			var d HardwareDelivery
+			var d api.HardwareDelivery
 			r.decode(t, &d)
 			require.NotNil(t, d.Unsubscribe)
-			assert.Equal(t, ReviewPending, d.Unsubscribe.ReviewState)
+			assert.Equal(t, api.ReviewPending, d.Unsubscribe.ReviewState)
 			assert.Equal(t, eng.ID, d.Unsubscribe.RequestedBy)
 		})
 	}
@@ -147,26 +147,26 @@ func TestHardwareUnsubscribeValidation(t *testing.T) {
 func TestHardwareReview(t *testing.T) {
 	tests := []struct {
 		name        string
-		request     UnsubscribeRequest
-		review      ReviewRequest
+		request     api.UnsubscribeRequest
+		review      api.ReviewRequest
 		wantState   string
 		wantReview  string
 		wantOrder   string
 		wantMessage string
 	}{
-		{"refund approved", UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: 50000, Reason: "never arrived"},
-			ReviewRequest{Decision: ReviewApprove}, HardwareRefunded, ReviewApproved, api.StateRefunded, "was approved"},
-		{"return approved", UnsubscribeRequest{Type: UnsubscribeReceived, AmountCents: 20000, Reason: "broken", ReturnTracking: "RET-9"},
-			ReviewRequest{Decision: ReviewApprove, Note: "refund on receipt"}, HardwareReturned, ReviewApproved, api.StateRefunded, "refund on receipt"},
-		{"refund rejected", UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: 100, Reason: "where is it"},
-			ReviewRequest{Decision: ReviewReject, Note: "signed for on 3 May"}, HardwareDelivered, ReviewRejected, api.StateDelivered, "signed for on 3 May"},
+		{"refund approved", api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: 50000, Reason: "never arrived"},
+			api.ReviewRequest{Decision: api.ReviewApprove}, api.HardwareRefunded, api.ReviewApproved, api.StateRefunded, "was approved"},
+		{"return approved", api.UnsubscribeRequest{Type: api.UnsubscribeReceived, AmountCents: 20000, Reason: "broken", ReturnTracking: "RET-9"},
+			api.ReviewRequest{Decision: api.ReviewApprove, Note: "refund on receipt"}, api.HardwareReturned, api.ReviewApproved, api.StateRefunded, "refund on receipt"},
+		{"refund rejected", api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: 100, Reason: "where is it"},
+			api.ReviewRequest{Decision: api.ReviewReject, Note: "signed for on 3 May"}, api.HardwareDelivered, api.ReviewRejected, api.StateDelivered, "signed for on 3 May"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newFxEnv(t)
 			eng := e.user("t1", "eng", api.RoleEngineer)
 			admin := e.user("t1", "boss", api.RoleAdmin)
-			id, orderID := e.hardware("t1", eng.ID, HardwareDelivered, api.StateDelivered)
+			id, orderID := e.hardware("t1", eng.ID, api.HardwareDelivered, api.StateDelivered)
 			engEvents, adminEvents := e.stream(eng), e.stream(admin)
 
 			r := e.do(&eng, "POST", "/v1/deliveries/hardware/"+id+"/unsubscribe", tt.request)
@@ -176,13 +176,13 @@ func TestHardwareReview(t *testing.T) {
 
 			path := "/v1/admin/deliveries/hardware/" + id + "/review"
 			assert.Equal(t, http.StatusForbidden, e.do(&eng, "POST", path, tt.review).Status, "an engineer may not review")
-			bad := e.do(&admin, "POST", path, ReviewRequest{Decision: ReviewReject})
+			bad := e.do(&admin, "POST", path, api.ReviewRequest{Decision: api.ReviewReject})
 			require.Equal(t, http.StatusBadRequest, bad.Status)
 			assert.Equal(t, "note", bad.apiError(t).Field)
 
 			r = e.do(&admin, "POST", path, tt.review)
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			var d HardwareDelivery
+			var d api.HardwareDelivery
 			r.decode(t, &d)
 			assert.Equal(t, tt.wantState, d.State)
 			require.NotNil(t, d.Unsubscribe)
@@ -198,7 +198,7 @@ func TestHardwareReview(t *testing.T) {
 			assert.Equal(t, http.StatusConflict, again.Status, "nothing is left to review")
 			assert.Equal(t, "no_open_request", again.apiError(t).Code)
 
-			var page api.Page[HardwareDelivery]
+			var page api.Page[api.HardwareDelivery]
 			e.do(&eng, "GET", "/v1/deliveries/hardware?review_state="+tt.wantReview, nil).decode(t, &page)
 			require.Len(t, page.Items, 1)
 			assert.Equal(t, id, page.Items[0].ID)
@@ -214,21 +214,21 @@ func TestHardwareDeliveriesScopedAndListed(t *testing.T) {
 		e.hardware("t1", eng.ID, st, "")
 		e.now = e.now.Add(time.Millisecond)
 	}
-	id, _ := e.hardware("t1", eng.ID, HardwareShipped, "")
+	id, _ := e.hardware("t1", eng.ID, api.HardwareShipped, "")
 	require.Equal(t, http.StatusCreated, e.do(&eng, "POST", "/v1/deliveries/hardware/"+id+"/unsubscribe",
-		UnsubscribeRequest{Type: UnsubscribeNotReceived, AmountCents: 10, Reason: "late"}).Status)
+		api.UnsubscribeRequest{Type: api.UnsubscribeNotReceived, AmountCents: 10, Reason: "late"}).Status)
 
-	var all api.Page[HardwareDelivery]
+	var all api.Page[api.HardwareDelivery]
 	e.do(&eng, "GET", "/v1/deliveries/hardware?limit=500", nil).decode(t, &all)
 	assert.Len(t, all.Items, len(hardwareStates)+1)
-	var shipped api.Page[HardwareDelivery]
+	var shipped api.Page[api.HardwareDelivery]
 	e.do(&eng, "GET", "/v1/deliveries/hardware?state=shipped", nil).decode(t, &shipped)
 	assert.Len(t, shipped.Items, 2)
 	assert.Equal(t, http.StatusBadRequest, e.do(&eng, "GET", "/v1/deliveries/hardware?review_state=maybe", nil).Status)
 
 	assert.Equal(t, http.StatusNotFound, e.do(&otherAdmin, "GET", "/v1/deliveries/hardware/"+id, nil).Status)
-	assert.Equal(t, http.StatusNotFound, e.do(&otherAdmin, "POST", "/v1/admin/deliveries/hardware/"+id+"/review", ReviewRequest{Decision: ReviewApprove}).Status)
-	var theirs api.Page[HardwareDelivery]
+	assert.Equal(t, http.StatusNotFound, e.do(&otherAdmin, "POST", "/v1/admin/deliveries/hardware/"+id+"/review", api.ReviewRequest{Decision: api.ReviewApprove}).Status)
+	var theirs api.Page[api.HardwareDelivery]
 	e.do(&otherAdmin, "GET", "/v1/deliveries/hardware", nil).decode(t, &theirs)
 	assert.Empty(t, theirs.Items)
 }

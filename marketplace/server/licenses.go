@@ -17,43 +17,6 @@ import (
 	"github.com/iscdesk/iscdesk/marketplace/license"
 )
 
-// License states.
-const (
-	LicensePending  = "pending"
-	LicenseIssued   = "issued"
-	LicenseRejected = "rejected"
-)
-
-// License is an application for a license and, once issued, what was issued. The content itself
-// is at GET /v1/licenses/{id}/content.
-type License struct {
-	ID          string     `json:"id"`
-	Product     string     `json:"product"`
-	Fingerprint string     `json:"fingerprint"` // MAC|disk|board|cpu, MAC normalised
-	EffectiveAt time.Time  `json:"effective_at"`
-	ExpiresAt   time.Time  `json:"expires_at"`
-	State       string     `json:"state"`
-	Reason      string     `json:"reason,omitempty"`    // why it was rejected
-	Kind        string     `json:"kind,omitempty"`      // "text" or "file", once issued
-	FileName    string     `json:"file_name,omitempty"` // for kind "file"
-	SHA256      string     `json:"sha256,omitempty"`    // of the content, once issued
-	UserID      string     `json:"user_id"`             // who applied
-	CreatedAt   time.Time  `json:"created_at"`
-	IssuedAt    *time.Time `json:"issued_at,omitempty"`
-}
-
-// LicenseApplication is the body of POST /v1/licenses. Times are RFC 3339; EffectiveAt empty
-// means now.
-type LicenseApplication struct {
-	Product     string `json:"product"`
-	Fingerprint string `json:"fingerprint"`
-	EffectiveAt string `json:"effective_at,omitempty"`
-	ExpiresAt   string `json:"expires_at"`
-}
-
-// LicenseContentSHA256Header carries the hex SHA-256 of a license's content on its download.
-const LicenseContentSHA256Header = "X-Content-SHA256"
-
 func init() {
 	register(func(s *Server, r *Routes) {
 		l := newLicensing(s)
@@ -69,7 +32,7 @@ func init() {
 // apply is POST /v1/licenses: 202 with the pending license, or the earlier one for a repeated
 // Idempotency-Key.
 func (l *licensing) apply(w http.ResponseWriter, r *http.Request) {
-	var body LicenseApplication
+	var body api.LicenseApplication
 	if !decodeJSON(w, r, &body) {
 		return
 	}
@@ -135,7 +98,7 @@ ON CONFLICT (tenant_id, user_id, idempotency_key) WHERE idempotency_key IS NOT N
 }
 
 // parseApplication validates the body into a license request (without ids).
-func (l *licensing) parseApplication(b LicenseApplication, now time.Time) (license.Request, error) {
+func (l *licensing) parseApplication(b api.LicenseApplication, now time.Time) (license.Request, error) {
 	req := license.Request{Product: strings.TrimSpace(b.Product)}
 	if req.Product == "" {
 		return req, invalid("product", "product is required: the id of a product your organisation owns")
@@ -196,7 +159,7 @@ func (l *licensing) list(w http.ResponseWriter, r *http.Request) {
 	}
 	where, args := []string{}, []any{}
 	if st := r.URL.Query().Get("state"); st != "" {
-		if st != LicensePending && st != LicenseIssued && st != LicenseRejected {
+		if st != api.LicensePending && st != api.LicenseIssued && st != api.LicenseRejected {
 			badRequest(w, "state", "state must be pending, issued or rejected")
 			return
 		}
@@ -218,7 +181,7 @@ func (l *licensing) list(w http.ResponseWriter, r *http.Request) {
 		l.s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x License) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.License) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
 }
 
 // get is GET /v1/licenses/{id}.
@@ -249,12 +212,12 @@ FROM licenses WHERE tenant_id = ? AND id = ?`, caller(r).TenantID, id).Scan(&sta
 	case err != nil:
 		l.s.internalError(w, r, err)
 		return
-	case state != LicenseIssued:
+	case state != api.LicenseIssued:
 		writeError(w, http.StatusConflict, "license_not_issued", "", "license "+id+" is "+state+", so it has no content; "+
-			map[string]string{LicensePending: "wait for it to be issued", LicenseRejected: "see its reason and apply again"}[state])
+			map[string]string{api.LicensePending: "wait for it to be issued", api.LicenseRejected: "see its reason and apply again"}[state])
 		return
 	}
-	w.Header().Set(LicenseContentSHA256Header, sum)
+	w.Header().Set(api.LicenseContentSHA256Header, sum)
 	w.Header().Set("ETag", `"`+sum+`"`)
 	if kind == license.KindText {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -286,28 +249,28 @@ const licenseColumns = `l.id, l.product_id, l.fingerprint, l.effective_at, l.exp
 l.file_name, l.sha256, l.user_id, l.created_at, l.issued_at`
 
 // find reads one license of tenant; sql.ErrNoRows when there is none.
-func (l *licensing) find(ctx context.Context, tenant, cond string, args ...any) (License, error) {
+func (l *licensing) find(ctx context.Context, tenant, cond string, args ...any) (api.License, error) {
 	items, err := l.query(ctx, tenant, cond, args...)
 	if err != nil {
-		return License{}, err
+		return api.License{}, err
 	}
 	if len(items) == 0 {
-		return License{}, sql.ErrNoRows
+		return api.License{}, sql.ErrNoRows
 	}
 	return items[0], nil
 }
 
 // query reads the licenses of tenant that match cond (which may end in ORDER BY and LIMIT).
-func (l *licensing) query(ctx context.Context, tenant, cond string, args ...any) ([]License, error) {
+func (l *licensing) query(ctx context.Context, tenant, cond string, args ...any) ([]api.License, error) {
 	rows, err := l.s.db.QueryContext(ctx, `SELECT `+licenseColumns+` FROM licenses l WHERE l.tenant_id = ? AND `+cond,
 		append([]any{tenant}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []License{}
+	out := []api.License{}
 	for rows.Next() {
-		var x License
+		var x api.License
 		var eff, exp, created int64
 		var issued sql.NullInt64
 		if err := rows.Scan(&x.ID, &x.Product, &x.Fingerprint, &eff, &exp, &x.State, &x.Reason, &x.Kind,

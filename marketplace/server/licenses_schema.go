@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/iscdesk/iscdesk/marketplace/api"
 	"github.com/iscdesk/iscdesk/marketplace/license"
 )
 
@@ -64,14 +65,14 @@ func seedLicenses(ctx context.Context, tx *sql.Tx, d *SeedData) error {
 		product                  string
 		age                      time.Duration
 	}{
-		{LicenseIssued, "", issued.Kind, issued.SHA256, issued.Content, product(0), 72 * time.Hour},
-		{LicenseRejected, "license application rejected by the vendor: device limit reached (3 of 3 devices); release a device first", "", "", nil, product(1), 24 * time.Hour},
-		{LicensePending, "", "", "", nil, product(2), time.Minute},
+		{api.LicenseIssued, "", issued.Kind, issued.SHA256, issued.Content, product(0), 72 * time.Hour},
+		{api.LicenseRejected, "license application rejected by the vendor: device limit reached (3 of 3 devices); release a device first", "", "", nil, product(1), 24 * time.Hour},
+		{api.LicensePending, "", "", "", nil, product(2), time.Minute},
 	}
 	for _, r := range rows {
 		created := now.Add(-r.age)
 		var issuedAt any
-		if r.state == LicenseIssued {
+		if r.state == api.LicenseIssued {
 			issuedAt = ms(created.Add(3 * time.Second))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO licenses (id, tenant_id, user_id, product_id, fingerprint, effective_at, expires_at,

@@ -22,19 +22,19 @@ import (
 
 const fxFingerprint = "00-1A-2B-3C-4D-5E|WD-123|BRD-9|BFEBFBFF000906EA"
 
-func fxApplication(product string) LicenseApplication {
-	return LicenseApplication{Product: product, Fingerprint: fxFingerprint, ExpiresAt: time.Now().Add(365 * 24 * time.Hour).UTC().Format(time.RFC3339)}
+func fxApplication(product string) api.LicenseApplication {
+	return api.LicenseApplication{Product: product, Fingerprint: fxFingerprint, ExpiresAt: time.Now().Add(365 * 24 * time.Hour).UTC().Format(time.RFC3339)}
 }
 
 // waitLicense polls the license until it leaves pending.
-func (e *fxEnv) waitLicense(u fxUser, id string) License {
+func (e *fxEnv) waitLicense(u fxUser, id string) api.License {
 	e.t.Helper()
-	var lic License
+	var lic api.License
 	require.Eventually(e.t, func() bool {
 		r := e.do(&u, "GET", "/v1/licenses/"+id, nil)
 		require.Equal(e.t, http.StatusOK, r.Status, "%s", r.Body)
 		r.decode(e.t, &lic)
-		return lic.State != LicensePending
+		return lic.State != api.LicensePending
 	}, 20*time.Second, 20*time.Millisecond, "license %s stayed pending", id)
 	return lic
 }
@@ -48,26 +48,26 @@ func TestLicenseAppliedThenIssuedByBuiltin(t *testing.T) {
 
 	r := e.do(&eng, "POST", "/v1/licenses", fxApplication("cadpro"))
 	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
-	var applied License
+	var applied api.License
 	r.decode(t, &applied)
-	assert.Equal(t, LicensePending, applied.State)
+	assert.Equal(t, api.LicensePending, applied.State)
 	assert.Equal(t, "00:1a:2b:3c:4d:5e|WD-123|BRD-9|BFEBFBFF000906EA", applied.Fingerprint, "the MAC is normalised")
 	assert.Equal(t, "/v1/licenses/"+applied.ID, r.Header.Get("Location"))
 
 	lic := e.waitLicense(eng, applied.ID)
-	require.Equal(t, LicenseIssued, lic.State, "reason: %s", lic.Reason)
+	require.Equal(t, api.LicenseIssued, lic.State, "reason: %s", lic.Reason)
 	assert.Equal(t, license.KindFile, lic.Kind)
 	require.NotNil(t, lic.IssuedAt)
 
 	n := nextNotification(t, events, "license")
 	assert.Equal(t, applied.ID, n.Ref)
-	assert.Equal(t, "License issued", n.Title)
+	assert.Equal(t, "api.License issued", n.Title)
 
 	c := e.do(&eng, "GET", "/v1/licenses/"+lic.ID+"/content", nil)
 	require.Equal(t, http.StatusOK, c.Status)
 	sum := sha256.Sum256(c.Body)
-	assert.Equal(t, hex.EncodeToString(sum[:]), c.Header.Get(LicenseContentSHA256Header))
-	assert.Equal(t, lic.SHA256, c.Header.Get(LicenseContentSHA256Header))
+	assert.Equal(t, hex.EncodeToString(sum[:]), c.Header.Get(api.LicenseContentSHA256Header))
+	assert.Equal(t, lic.SHA256, c.Header.Get(api.LicenseContentSHA256Header))
 	assert.Contains(t, c.Header.Get("Content-Disposition"), "cadpro-"+lic.ID+".lic")
 
 	// The file verifies against the published license key and is bound to the device.
@@ -94,7 +94,7 @@ func TestLicenseApplyIsIdempotent(t *testing.T) {
 
 	first := e.do(&eng, "POST", "/v1/licenses", app, api.IdempotencyHeader, "key-1")
 	require.Equal(t, http.StatusAccepted, first.Status, "%s", first.Body)
-	var a, b, c License
+	var a, b, c api.License
 	first.decode(t, &a)
 
 	second := e.do(&eng, "POST", "/v1/licenses", app, api.IdempotencyHeader, "key-1")
@@ -114,7 +114,7 @@ func TestLicenseApplyIsIdempotent(t *testing.T) {
 	reused := e.do(&eng, "POST", "/v1/licenses", other, api.IdempotencyHeader, "key-1")
 	assert.Equal(t, http.StatusUnprocessableEntity, reused.Status)
 
-	var page api.Page[License]
+	var page api.Page[api.License]
 	e.do(&eng, "GET", "/v1/licenses", nil).decode(t, &page)
 	assert.Len(t, page.Items, 1, "one application, however often it was sent")
 }
@@ -155,10 +155,10 @@ func TestLicenseIssuedOrRejectedByVendor(t *testing.T) {
 		wantCalls    int32
 		wantFailures int64
 	}{
-		{"issued after two failures", "s3cret", 2, license.VendorResponse{Status: "issued", Kind: "text", Content: "ACT-1"}, LicenseIssued, "", 3, 2},
-		{"rejected by the vendor", "s3cret", 0, license.VendorResponse{Status: "rejected", Reason: "device limit reached"}, LicenseRejected, "device limit reached", 1, 0},
-		{"signature refused", "other", 0, license.VendorResponse{Status: "issued", Kind: "text", Content: "x"}, LicenseRejected, "authToken does not match", 1, 0},
-		{"vendor down", "s3cret", 100, license.VendorResponse{}, LicenseRejected, "failed 3 times", 3, 3},
+		{"issued after two failures", "s3cret", 2, license.VendorResponse{Status: "issued", Kind: "text", Content: "ACT-1"}, api.LicenseIssued, "", 3, 2},
+		{"rejected by the vendor", "s3cret", 0, license.VendorResponse{Status: "rejected", Reason: "device limit reached"}, api.LicenseRejected, "device limit reached", 1, 0},
+		{"signature refused", "other", 0, license.VendorResponse{Status: "issued", Kind: "text", Content: "x"}, api.LicenseRejected, "authToken does not match", 1, 0},
+		{"vendor down", "s3cret", 100, license.VendorResponse{}, api.LicenseRejected, "failed 3 times", 3, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestLicenseIssuedOrRejectedByVendor(t *testing.T) {
 
 			r := e.do(&eng, "POST", "/v1/licenses", fxApplication("cadpro"))
 			require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
-			var applied License
+			var applied api.License
 			r.decode(t, &applied)
 			lic := e.waitLicense(eng, applied.ID)
 			assert.Equal(t, tt.wantState, lic.State, "reason: %s", lic.Reason)
@@ -183,7 +183,7 @@ func TestLicenseIssuedOrRejectedByVendor(t *testing.T) {
 			assert.Equal(t, tt.wantFailures, failures["cadpro"])
 			n := nextNotification(t, events, "license")
 			assert.Equal(t, applied.ID, n.Ref)
-			if tt.wantState == LicenseIssued {
+			if tt.wantState == api.LicenseIssued {
 				c := e.do(&eng, "GET", "/v1/licenses/"+lic.ID+"/content", nil)
 				assert.Equal(t, "ACT-1", string(c.Body))
 				assert.Equal(t, "text/plain; charset=utf-8", c.Header.Get("Content-Type"))
@@ -209,19 +209,19 @@ func TestLicenseApplyRefusesBadInput(t *testing.T) {
 		status    int
 		wantField string
 	}{
-		{"no product", LicenseApplication{Fingerprint: fxFingerprint, ExpiresAt: year}, 400, "product"},
-		{"three-field fingerprint", LicenseApplication{Product: "cadpro", Fingerprint: "a|b|c", ExpiresAt: year}, 400, "fingerprint"},
-		{"bad MAC", LicenseApplication{Product: "cadpro", Fingerprint: "zz|b|c|d", ExpiresAt: year}, 400, "fingerprint.mac"},
-		{"empty cpu", LicenseApplication{Product: "cadpro", Fingerprint: "00:1a:2b:3c:4d:5e|b|c|", ExpiresAt: year}, 400, "fingerprint.cpu"},
-		{"no expiry", LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint}, 400, "expires_at"},
-		{"expiry not a time", LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, ExpiresAt: "next year"}, 400, "expires_at"},
-		{"effective not a time", LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2026-13-01", ExpiresAt: year}, 400, "effective_at"},
-		{"expiry before effective", LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2030-01-01T00:00:00Z", ExpiresAt: "2029-01-01T00:00:00Z"}, 400, "expires_at"},
-		{"expiry in the past", LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2020-01-01T00:00:00Z", ExpiresAt: "2021-01-01T00:00:00Z"}, 400, "expires_at"},
+		{"no product", api.LicenseApplication{Fingerprint: fxFingerprint, ExpiresAt: year}, 400, "product"},
+		{"three-field fingerprint", api.LicenseApplication{Product: "cadpro", Fingerprint: "a|b|c", ExpiresAt: year}, 400, "fingerprint"},
+		{"bad MAC", api.LicenseApplication{Product: "cadpro", Fingerprint: "zz|b|c|d", ExpiresAt: year}, 400, "fingerprint.mac"},
+		{"empty cpu", api.LicenseApplication{Product: "cadpro", Fingerprint: "00:1a:2b:3c:4d:5e|b|c|", ExpiresAt: year}, 400, "fingerprint.cpu"},
+		{"no expiry", api.LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint}, 400, "expires_at"},
+		{"expiry not a time", api.LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, ExpiresAt: "next year"}, 400, "expires_at"},
+		{"effective not a time", api.LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2026-13-01", ExpiresAt: year}, 400, "effective_at"},
+		{"expiry before effective", api.LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2030-01-01T00:00:00Z", ExpiresAt: "2029-01-01T00:00:00Z"}, 400, "expires_at"},
+		{"expiry in the past", api.LicenseApplication{Product: "cadpro", Fingerprint: fxFingerprint, EffectiveAt: "2020-01-01T00:00:00Z", ExpiresAt: "2021-01-01T00:00:00Z"}, 400, "expires_at"},
 		{"unknown field", `{"product":"cadpro","fingerprint":"x","expires_at":"` + year + `","seats":3}`, 400, "seats"},
-		{"not entitled", LicenseApplication{Product: "solver", Fingerprint: fxFingerprint, ExpiresAt: year}, 403, "product"},
-		{"entitlement expired", LicenseApplication{Product: "old", Fingerprint: fxFingerprint, ExpiresAt: year}, 403, "product"},
-		{"beyond the entitlement", LicenseApplication{Product: "short", Fingerprint: fxFingerprint, ExpiresAt: year}, 400, "expires_at"},
+		{"not entitled", api.LicenseApplication{Product: "solver", Fingerprint: fxFingerprint, ExpiresAt: year}, 403, "product"},
+		{"entitlement expired", api.LicenseApplication{Product: "old", Fingerprint: fxFingerprint, ExpiresAt: year}, 403, "product"},
+		{"beyond the entitlement", api.LicenseApplication{Product: "short", Fingerprint: fxFingerprint, ExpiresAt: year}, 400, "expires_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestLicenseApplyRefusesBadInput(t *testing.T) {
 			assert.NotEmpty(t, apiErr.Message)
 		})
 	}
-	var page api.Page[License]
+	var page api.Page[api.License]
 	e.do(&eng, "GET", "/v1/licenses", nil).decode(t, &page)
 	assert.Empty(t, page.Items, "no refused application was stored")
 }
@@ -244,7 +244,7 @@ func TestLicensesAreScopedToTheTenant(t *testing.T) {
 	e.product("cadpro", "t1", "t2")
 	require.NoError(t, e.srv.SetLicenseIssuer(context.Background(), "cadpro", LicenseIssuerConfig{Kind: IssuerBuiltin, Delay: time.Hour}))
 
-	var lic License
+	var lic api.License
 	r := e.do(&eng, "POST", "/v1/licenses", fxApplication("cadpro"))
 	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
 	r.decode(t, &lic)
@@ -255,7 +255,7 @@ func TestLicensesAreScopedToTheTenant(t *testing.T) {
 	for _, path := range []string{"/v1/licenses/" + lic.ID, "/v1/licenses/" + lic.ID + "/content"} {
 		assert.Equal(t, http.StatusNotFound, e.do(&other, "GET", path, nil).Status, path)
 	}
-	var page api.Page[License]
+	var page api.Page[api.License]
 	e.do(&other, "GET", "/v1/licenses", nil).decode(t, &page)
 	assert.Empty(t, page.Items)
 	assert.Equal(t, http.StatusUnauthorized, e.do(nil, "GET", "/v1/licenses", nil).Status)
@@ -268,7 +268,7 @@ func TestLicenseListPagesAndFilters(t *testing.T) {
 	require.NoError(t, e.srv.SetLicenseIssuer(context.Background(), "cadpro", LicenseIssuerConfig{Kind: IssuerBuiltin, Delay: time.Hour}))
 	ids := map[string]bool{}
 	for range 5 {
-		var lic License
+		var lic api.License
 		e.do(&eng, "POST", "/v1/licenses", fxApplication("cadpro")).decode(t, &lic)
 		ids[lic.ID] = true
 	}
@@ -276,7 +276,7 @@ func TestLicenseListPagesAndFilters(t *testing.T) {
 	path := "/v1/licenses?limit=2&state=pending"
 	for pages := 0; path != ""; pages++ {
 		require.Less(t, pages, 5)
-		var page api.Page[License]
+		var page api.Page[api.License]
 		e.do(&eng, "GET", path, nil).decode(t, &page)
 		for _, l := range page.Items {
 			assert.False(t, seen[l.ID], "%s on two pages", l.ID)
