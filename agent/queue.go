@@ -241,9 +241,17 @@ func (a *Agent) publishStatus(c queueCounts) {
 	st := apitype.Status{JobsQueued: c.queued, JobsRunning: c.running, Recovering: c.recovering}
 	st.RebootReasons = a.pendingReboots()
 	st.RebootRequired = len(st.RebootReasons) > 0
-	msg := fmt.Sprintf("%d jobs running, %d waiting", c.running, c.queued)
+	msg := fmt.Sprintf("%s running, %d waiting", plural(c.running, "job"), c.queued)
 	if c.recovering {
 		msg += "; finishing jobs cut off by the last stop"
 	}
 	a.bus.Publish(apitype.Event{Type: apitype.EventStatus, Status: &st, Message: msg})
+}
+
+// plural says "1 job", "2 jobs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

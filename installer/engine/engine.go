@@ -56,8 +56,10 @@ type Detector interface {
 
 // Event tells a watcher that a job moved on. The agent forwards them to its event stream.
 type Event struct {
-	Job     journal.Job
-	Message string // for people, e.g. "waiting: another install step is running"
+	Job journal.Job
+	// Point names the journal point for programs ("installing/install:started"); empty on progress reports.
+	Point   string
+	Message string // for people, e.g. "installing: the vendor's installer is running (pid 4242)"
 	// Progress is set on progress reports of a download or an extraction.
 	Progress *Progress
 }
@@ -243,7 +245,7 @@ func (e *Engine) Submit(req Request) (*journal.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.emit(job, "queued")
+	e.emit(job, "queued", "")
 	return job, nil
 }
 
@@ -441,7 +443,7 @@ func (e *Engine) update(job *journal.Job, point string, fn func(j *journal.Job))
 	if err != nil {
 		return job, &journalError{err}
 	}
-	e.emit(next, point)
+	e.emit(next, point, "")
 	if e.afterJournal != nil {
 		e.afterJournal(point, next)
 	}
@@ -456,11 +458,61 @@ func (e *Engine) move(job *journal.Job, s journal.State, phase, mode string) (*j
 	return e.update(job, point, func(j *journal.Job) { j.State, j.Phase, j.Mode = s, phase, mode })
 }
 
-func (e *Engine) emit(job *journal.Job, msg string) {
-	e.log.Info("job", "id", job.ID, "package", job.PackageID, "action", job.Action, "state", job.State, "phase", job.Phase, "msg", msg)
-	if e.cfg.Events != nil {
-		e.cfg.Events(Event{Job: *job, Message: msg})
+// emit tells the log and the watcher that job reached point; msg, when empty, is said for the point.
+func (e *Engine) emit(job *journal.Job, point, msg string) {
+	if msg == "" {
+		msg = describe(point, job)
 	}
+	e.log.Info("job", "id", job.ID, "package", job.PackageID, "action", job.Action, "state", job.State, "phase", job.Phase, "point", point, "msg", msg)
+	if e.cfg.Events != nil {
+		e.cfg.Events(Event{Job: *job, Point: point, Message: msg})
+	}
+}
+
+// describe says in words what reaching a journal point means.
+func describe(point string, j *journal.Job) string {
+	what := fmt.Sprintf("%s %s", j.PackageID, j.Version)
+	switch point {
+	case "queued":
+		return fmt.Sprintf("%s of %s is queued", j.Action, what)
+	case "fetching":
+		return "downloading " + what
+	case "staging":
+		return "verifying and unpacking " + what
+	case "staged":
+		return what + " is verified and ready"
+	case "resumed":
+		if n := len(j.Warnings); n > 0 {
+			return j.Warnings[n-1]
+		}
+		return "resuming a step that was cut off"
+	case "detecting":
+		return "checking that " + what + " is there"
+	case "waiting_retry":
+		return j.Reason
+	case "done":
+		if j.RebootRequired {
+			return what + ": done; restart the computer to finish"
+		}
+		return what + ": done"
+	case "failed", "cancelled":
+		return j.Reason
+	}
+	step, sub, _ := strings.Cut(point, ":")
+	phase := strings.TrimPrefix(step, "installing/")
+	name := map[string]string{PhaseInstall: "install", PhaseCleanup: "clean-up before a fresh install", PhaseUninstall: "uninstall"}[phase]
+	switch sub {
+	case "starting":
+		return fmt.Sprintf("starting the %s of %s (attempt %d, mode %s)", name, what, j.Attempt, j.Mode)
+	case "started":
+		return fmt.Sprintf("the %s of %s is running (pid %d)", name, what, j.PID)
+	case "exited":
+		return fmt.Sprintf("the %s of %s exited with code %d (%s)", name, what, j.ExitCode, j.Outcome)
+	}
+	if name != "" {
+		return fmt.Sprintf("%s of %s (mode %s)", name, what, j.Mode)
+	}
+	return point
 }
 
 // journalError marks a failure to write the journal: the job cannot be journaled as failed either.

@@ -30,7 +30,7 @@ func (ev *events) messages() []string {
 	defer ev.mu.Unlock()
 	var out []string
 	for _, e := range ev.list {
-		out = append(out, string(e.Job.State)+" "+e.Message)
+		out = append(out, string(e.Job.State)+" "+e.Point+" "+e.Message)
 	}
 	return out
 }
@@ -83,7 +83,9 @@ func TestInstallThenUninstallSolver(t *testing.T) {
 		states = append(states, string(h.State))
 	}
 	assert.Equal(t, []string{"queued", "staging", "staged", "installing", "detecting", "done"}, dedupe(states))
-	assert.Contains(t, strings.Join(ev.messages(), "\n"), "installing/install:started")
+	all := strings.Join(ev.messages(), "\n")
+	assert.Contains(t, all, "installing/install:started")
+	assert.Contains(t, all, "the install of demo-solver 2.1.0 is running (pid ", "events say in words what happens")
 
 	// The vendor's output is in the job log.
 	logText, err := os.ReadFile(job.LogFile)

@@ -270,7 +270,7 @@ func (e *Engine) runStep(ctx context.Context, job *journal.Job, m *manifest.Mani
 			if heldBy == "" {
 				heldBy = "another job"
 			}
-			e.emit(job, "waiting: another install step is running ("+heldBy+"); this one starts when it ends")
+			e.emit(job, "waiting", "waiting: another install step is running ("+heldBy+"); this one starts when it ends")
 		})
 	if err != nil {
 		return job, run.Result{}, err
