@@ -25,6 +25,7 @@ import (
 
 type fxEnv struct {
 	t   *testing.T
+	dir string // the server's DataDir
 	srv *Server
 	ts  *httptest.Server
 	db  *DB
@@ -50,7 +51,7 @@ func newFxEnv(t *testing.T) *fxEnv {
 		require.NoError(t, srv.Close())
 		require.NoError(t, db.Close())
 	})
-	return &fxEnv{t: t, srv: srv, ts: ts, db: db, now: time.Now().UTC()}
+	return &fxEnv{t: t, dir: dir, srv: srv, ts: ts, db: db, now: time.Now().UTC()}
 }
 
 func (e *fxEnv) exec(q string, args ...any) {

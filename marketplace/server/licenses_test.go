@@ -299,3 +299,32 @@ func TestSetLicenseIssuerChecksConfig(t *testing.T) {
 	assert.ErrorContains(t, e.srv.SetLicenseIssuer(ctx, "cadpro", LicenseIssuerConfig{Kind: IssuerVendor, URL: "ftp://x"}), "http")
 	assert.ErrorContains(t, e.srv.SetLicenseIssuer(ctx, "cadpro", LicenseIssuerConfig{Kind: IssuerBuiltin, Delay: -1}), "negative")
 }
+
+func TestPendingLicenseSurvivesRestart(t *testing.T) {
+	e := newFxEnv(t)
+	eng := e.user("t1", "eng", api.RoleEngineer)
+	e.product("cadpro", "t1")
+	ctx := context.Background()
+	require.NoError(t, e.srv.SetLicenseIssuer(ctx, "cadpro", LicenseIssuerConfig{Kind: IssuerBuiltin, Delay: time.Hour}))
+	var lic api.License
+	r := e.do(&eng, "POST", "/v1/licenses", fxApplication("cadpro"))
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
+	r.decode(t, &lic)
+
+	// Close cuts the hour-long issue short and leaves the application pending.
+	e.ts.Close()
+	require.NoError(t, e.srv.Close())
+	state := func() string {
+		var st string
+		require.NoError(t, e.db.QueryRow(`SELECT state FROM licenses WHERE id = ?`, lic.ID).Scan(&st))
+		return st
+	}
+	require.Equal(t, api.LicensePending, state())
+
+	require.NoError(t, e.srv.SetLicenseIssuer(ctx, "cadpro", LicenseIssuerConfig{Kind: IssuerBuiltin, Delay: time.Millisecond}))
+	again, err := New(e.db, Options{DataDir: e.dir, Logger: e.srv.log})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, again.Close()) })
+	require.Eventually(t, func() bool { return state() == api.LicenseIssued }, 20*time.Second, 10*time.Millisecond,
+		"the restarted server issues what the first one left pending")
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,9 @@ const (
 	licenseWorkers = 4
 	// licenseRescan is the safety net behind poke: pending rows are looked for at least this often.
 	licenseRescan = 30 * time.Second
+	// licenseScan bounds the pending rows read per scan; more than the workers, so that parked
+	// rows do not hide the ones behind them.
+	licenseScan = 64
 	// licenseKeyName is the built-in issuer's signing key in DataDir (.key and .pub). It is not the
 	// ticket key: a license file and a release ticket must not be interchangeable.
 	licenseKeyName = "license-issuer"
@@ -57,12 +61,13 @@ type licensing struct {
 	pub     ticket.PublicKey
 	keyErr  error
 
-	mu       sync.Mutex          // guards inflight
-	inflight map[string]struct{} // ids being issued now
+	mu       sync.Mutex           // guards inflight and parked
+	inflight map[string]struct{}  // ids being issued now
+	parked   map[string]time.Time // ids that got no verdict (broken key or issuer config), retried after the time
 }
 
 func newLicensing(s *Server) *licensing {
-	return &licensing{s: s, wake: make(chan struct{}, 1), inflight: map[string]struct{}{}}
+	return &licensing{s: s, wake: make(chan struct{}, 1), inflight: map[string]struct{}{}, parked: map[string]time.Time{}}
 }
 
 // poke wakes the worker after a new application.
@@ -99,7 +104,7 @@ func (l *licensing) dispatch(ctx context.Context) error {
 	if free <= 0 {
 		return nil
 	}
-	rows, err := l.s.db.QueryContext(ctx, `SELECT id FROM licenses WHERE state = 'pending' ORDER BY created_at, id LIMIT ?`, licenseWorkers*2)
+	rows, err := l.s.db.QueryContext(ctx, `SELECT id FROM licenses WHERE state = 'pending' ORDER BY created_at, id LIMIT ?`, licenseScan)
 	if err != nil {
 		return err
 	}
@@ -116,23 +121,29 @@ func (l *licensing) dispatch(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range ids {
-		if _, busy := l.inflight[id]; busy || len(l.inflight) >= licenseWorkers {
+		if _, busy := l.inflight[id]; busy || len(l.inflight) >= licenseWorkers || now.Before(l.parked[id]) {
 			continue
 		}
+		delete(l.parked, id)
 		l.inflight[id] = struct{}{}
 		l.s.Go(func(ctx context.Context) {
-			defer func() {
-				l.mu.Lock()
-				delete(l.inflight, id)
-				l.mu.Unlock()
-				l.poke() // a slot is free: look for more
-			}()
-			if err := l.issue(ctx, id); err != nil && ctx.Err() == nil {
-				l.s.log.Error("license worker: issuing", "license", id, "err", err)
+			err := l.issue(ctx, id)
+			l.mu.Lock()
+			delete(l.inflight, id)
+			if err != nil && ctx.Err() == nil {
+				// Without a verdict the row stays pending; retrying at once would spin on a
+				// broken key or configuration, so it waits for a later scan.
+				l.parked[id] = time.Now().Add(licenseRescan)
 			}
+			l.mu.Unlock()
+			if err != nil && ctx.Err() == nil {
+				l.s.log.Error("license worker: issuing; will retry", "license", id, "in", licenseRescan, "err", err)
+			}
+			l.poke() // a slot is free: look for more
 		})
 	}
 	return nil
@@ -196,9 +207,10 @@ func (l *licensing) decide(ctx context.Context, tenant, user, id, update string,
 	return l.s.Notify(ctx, tenant, user, "license", title, body, id)
 }
 
+// clipReason bounds a stored reason; a cut inside a UTF-8 sequence drops the partial rune.
 func clipReason(s string) string {
 	if len(s) > 1000 {
-		return s[:1000] + "…"
+		return strings.ToValidUTF8(s[:1000], "") + "…"
 	}
 	return s
 }
