@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,4 +294,38 @@ func TestIdempotencyKey(t *testing.T) {
 	e.clock.Advance(idempotencyTTL + time.Minute)
 	tok = e.login(DemoEngineer, DemoPassword).AccessToken
 	decode(t, e.do("POST", "/v1/tickets", tok, api.TicketRequest{Product: "demo-solver", Platform: "linux"}, api.IdempotencyHeader, "k-1"), http.StatusCreated, nil)
+}
+
+// TestIdempotencyKeyConcurrent: retries that race the first request wait for it and replay its answer.
+func TestIdempotencyKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.login(DemoEngineer, DemoPassword).AccessToken
+	const n = 8
+	bodies := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := e.do("POST", "/v1/tickets", tok, api.TicketRequest{Product: "cad-viewer", Platform: "linux"}, api.IdempotencyHeader, "race-1")
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusCreated {
+				bodies <- "status " + resp.Status
+				return
+			}
+			bodies <- string(data)
+		}()
+	}
+	wg.Wait()
+	close(bodies)
+	first := ""
+	for b := range bodies {
+		if first == "" {
+			first = b
+		}
+		assert.Equal(t, first, b)
+	}
+	assert.Contains(t, first, `"ticket"`)
 }
