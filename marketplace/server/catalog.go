@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/iscdesk/iscdesk/installer/manifest"
 	"github.com/iscdesk/iscdesk/installer/ticket"
@@ -221,7 +222,7 @@ FROM entitlements e JOIN products p ON p.id = e.product_id WHERE e.tenant_id = ?
 	}
 	t := ticket.Ticket{Product: req.Product, Name: name, Version: rel.Version, Platform: rel.Platform,
 		URLs: []string{rel.URL}, Size: rel.Size, SHA256: rel.SHA256, ManifestSHA256: rel.ManifestSHA256,
-		Tenant: c.TenantID, Order: orderID, IssuedAt: now.Truncate(1e9), ExpiresAt: now.Truncate(1e9).Add(s.opts.TicketTTL)}
+		Tenant: c.TenantID, Order: orderID, IssuedAt: now.Truncate(time.Second), ExpiresAt: now.Truncate(time.Second).Add(s.opts.TicketTTL)}
 	signed, err := ticket.Sign(t, s.key)
 	if err != nil {
 		s.internalError(w, r, err)

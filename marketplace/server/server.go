@@ -23,6 +23,9 @@
 //
 //   - Time and ids: s.now() (Options.Now), newID("lic").
 //
+//   - Orders: s.MoveOrder(ctx, tenantID, orderID, state, note) applies the allowed transitions and
+//     notifies the buyer.
+//
 //   - Notifications: s.Notify(ctx, tenantID, userID, kind, title, body, ref) stores and pushes one.
 //
 //   - Seed data: seeders = append(seeders, func(ctx context.Context, tx *sql.Tx, d *SeedData) error {...}).
@@ -125,6 +128,7 @@ func New(db *DB, o Options) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{db: db, opts: o, log: o.Logger, key: key, hub: newHub(), ctx: ctx, cancel: cancel}
 	s.handler = s.buildMux()
+	s.Go(s.sweeper)
 	return s, nil
 }
 
