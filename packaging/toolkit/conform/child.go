@@ -65,7 +65,9 @@ func RunChild(ctx context.Context, spec string, stdout io.Writer) int {
 	}
 	cfg := s.engineConfig()
 	cfg.Events = func(ev engine.Event) {
-		emit(childEvent{Point: ev.Message, PID: ev.Job.PID, Token: ev.Job.StepToken})
+		if ev.Point != "" {
+			emit(childEvent{Point: ev.Point, PID: ev.Job.PID, Token: ev.Job.StepToken})
+		}
 	}
 	e, err := engine.Open(cfg)
 	if err != nil {
@@ -149,7 +151,11 @@ loop:
 			if !ok {
 				break loop
 			}
-			if timer == nil && !res.killed && ev.Point == "installing/"+phase+":started" && ev.PID > 0 {
+			// A step too fast to cut in its middle (after == 0) is cut as it starts: its token is
+			// journaled, its process about to run or just running.
+			startedEv := ev.Point == "installing/"+phase+":started" && ev.PID > 0
+			startingEv := after == 0 && ev.Point == "installing/"+phase+":starting"
+			if timer == nil && !res.killed && (startedEv || startingEv) {
 				step, started = ev, time.Now()
 				timer = time.After(after)
 			}

@@ -45,7 +45,7 @@ type Config struct {
 	// ChildCommand runs conform.RunChild in a new process (argv; ChildEnv is set for it).
 	ChildCommand []string
 	// Watch are the folders scanned, besides the sandbox's HOME and TMPDIR, for files created outside
-	// the install folder; nil means a few system folders (/tmp, /opt, /usr/local, /etc; ProgramData
+	// the install folder; nil means a few system folders (/opt, /usr/local, /etc; ProgramData
 	// and Program Files on windows), an empty slice none (tests running in parallel share /tmp).
 	Watch []WatchDir
 	// StepTimeout bounds one engine job; default twice the package's timeout plus 30 s, at most 30 min.
@@ -236,13 +236,14 @@ type jobRun struct {
 // do runs one job in this process: open the engine, run, close. The journal is closed between
 // jobs because a child engine must be able to open it.
 func (h *harness) do(ctx context.Context, req engine.Request) jobRun {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.StepTimeout)
+	// At the step timeout the job is cancelled (ErrCancelled), not left for a recovery.
+	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.StepTimeout, engine.ErrCancelled)
 	defer cancel()
 	started := map[string]time.Time{}
 	r := jobRun{stepTime: map[string]time.Duration{}}
 	cfg := h.engine
 	cfg.Events = func(ev engine.Event) {
-		phase, what, ok := strings.Cut(strings.TrimPrefix(ev.Message, "installing/"), ":")
+		phase, what, ok := strings.Cut(strings.TrimPrefix(ev.Point, "installing/"), ":")
 		if !ok {
 			return
 		}
@@ -269,7 +270,7 @@ func (h *harness) do(ctx context.Context, req engine.Request) jobRun {
 // recoverJob runs the engine's recovery in this process, as an agent does at start, and returns
 // the job the child was running as it ended.
 func (h *harness) recoverJob(ctx context.Context) (*journal.Job, error) {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.StepTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.StepTimeout, engine.ErrCancelled)
 	defer cancel()
 	e, err := engine.Open(h.engine)
 	if err != nil {
@@ -377,10 +378,18 @@ func (h *harness) overwrite(ctx context.Context, c *Check) {
 // newRand is the source of kill points: the same seed gives the same points.
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
-// killPoint is when the i-th of n cuts falls in a step that runs d: spread over the run, jittered by the seed.
+// minCuttable is the shortest vendor step that the harness cuts in its middle; a faster one is cut
+// the moment it starts, which is the only moment a kill can still find it running.
+const minCuttable = 200 * time.Millisecond
+
+// killPoint is when the i-th of n cuts falls in a step that runs d: spread over the run, jittered
+// by the seed.
 func (h *harness) killPoint(i, n int, d time.Duration) time.Duration {
 	frac := (float64(i) + 0.15 + 0.7*h.rng.Float64()) / float64(n)
-	return time.Duration(frac * float64(max(d, 100*time.Millisecond)))
+	if d < minCuttable {
+		return 0
+	}
+	return time.Duration(frac * float64(d))
 }
 
 func (h *harness) interruptedInstall(ctx context.Context, c *Check, i int) {
@@ -410,6 +419,9 @@ func (h *harness) interruptedInstall(ctx context.Context, c *Check, i int) {
 	res, derr := h.detect(ctx)
 	policy := h.p.OnInterrupt
 	where := fmt.Sprintf("killed %s into the install command (it runs %s)", seconds(cut.at), seconds(h.installRun))
+	if at == 0 {
+		where = fmt.Sprintf("killed as the install command started (it runs %s, too fast to cut in its middle)", seconds(h.installRun))
+	}
 	if !cut.killed {
 		where = "the install ended before its kill point"
 	}
@@ -578,6 +590,9 @@ func (h *harness) interruptedUninstall(ctx context.Context, c *Check) {
 		return
 	}
 	where := fmt.Sprintf("killed %s into the uninstall command (it runs %s)", seconds(cut.at), seconds(h.uninstallRun))
+	if at == 0 {
+		where = fmt.Sprintf("killed as the uninstall command started (it runs %s, too fast to cut in its middle)", seconds(h.uninstallRun))
+	}
 	if !cut.killed {
 		where = "the uninstall ended before its kill point"
 	}

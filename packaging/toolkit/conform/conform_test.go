@@ -186,6 +186,7 @@ func TestKillPointsAreReproducible(t *testing.T) {
 	a, b, c := points(1), points(1), points(2)
 	assert.Equal(t, a, b, "the same seed gives the same points")
 	assert.NotEqual(t, a, c, "another seed gives other points")
+	assert.Equal(t, time.Duration(0), (&harness{rng: newRand(1)}).killPoint(1, 3, 50*time.Millisecond), "a step too fast to cut in its middle is cut as it starts")
 	for i, d := range a {
 		// Point i of 3 falls in the i-th third of the run, away from its edges.
 		assert.Greater(t, d, time.Duration(i)*time.Second, "point %d", i)
