@@ -1,8 +1,9 @@
-// Command iscdesk-pack is the vendor's tool: it makes signing keys, builds reproducible .iscpkg
-// packages, signs release tickets for them and verifies tickets.
+// Command iscdesk-pack is the vendor's tool: it starts packages (init), checks them (lint) and
+// proves them with the conformance harness (test), makes signing keys, builds reproducible .iscpkg
+// packages, signs release tickets for them, verifies tickets and publishes packages.
 //
-// The logic lives in installer/ticket, installer/pkgfile and installer/manifest; this command
-// reads flags, calls them and prints the result for people or, with --json, as JSON.
+// The logic lives in packaging/toolkit, installer/ticket, installer/pkgfile and installer/manifest;
+// this command reads flags, calls them and prints the result for people or, with --json, as JSON.
 package main
 
 import (
@@ -34,12 +35,13 @@ func newRootCmd(stdout io.Writer) *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "iscdesk-pack",
-		Short:         "Build, sign and verify ISCDesk packages and release tickets",
+		Short:         "Start, check, test, build, sign and publish ISCDesk packages",
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once
 	}
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print the result as JSON")
 	root.SetOut(stdout)
-	root.AddCommand(newKeygenCmd(g), newBuildCmd(g), newSignCmd(g), newVerifyCmd(g))
+	root.AddCommand(newInitCmd(g), newLintCmd(g), newTestCmd(g), newPublishCmd(g), newConformChildCmd(),
+		newKeygenCmd(g), newBuildCmd(g), newSignCmd(g), newVerifyCmd(g))
 	return root
 }
