@@ -9,7 +9,7 @@
 //     func init() { register(func(s *Server, r *Routes) { r.User("GET /v1/licenses", s.listLicenses) }) }
 //
 //     r.Public (no auth), r.User (any signed-in engineer or admin of a tenant), r.Admin (tenant
-//     admins). Patterns are Go 1.22 ServeMux patterns, "METHOD /path/{id}". A POST behind User or
+//     admins), r.Vendor (signed vendor requests). Patterns are Go 1.22 ServeMux patterns, "METHOD /path/{id}". A POST behind User or
 //     Admin is made idempotent by the Idempotency-Key middleware automatically.
 //
 //   - The caller: CallerFrom(r.Context()) gives TenantID, UserID, Role, Username. Filter every
@@ -17,7 +17,7 @@
 //
 //   - JSON: decodeJSON(w, r, &req) (strict, 1 MiB; writes the 400 itself and returns false),
 //     writeJSON(w, status, v), writeError(w, status, code, field, msg), badRequest(w, field, msg),
-//     notFound(w, what), internalError(w, r, err). Paged lists: parsePage(w, r) and api.Page.
+//     notFound(w, what), s.internalError(w, r, err). Paged lists: parsePage(w, r) and api.Page.
 //
 //   - Schema: in an init func, migrations = append(migrations, Migration{Version: 100.., Name, SQL}).
 //
