@@ -9,8 +9,9 @@
 //     func init() { register(func(s *Server, r *Routes) { r.User("GET /v1/licenses", s.listLicenses) }) }
 //
 //     r.Public (no auth), r.User (any signed-in engineer or admin of a tenant), r.Admin (tenant
-//     admins), r.Vendor (signed vendor requests). Patterns are Go 1.22 ServeMux patterns, "METHOD /path/{id}". A POST behind User or
-//     Admin is made idempotent by the Idempotency-Key middleware automatically.
+//     admins), r.Vendor (signed vendor requests). Patterns are Go 1.22 ServeMux patterns,
+//     "METHOD /path/{id}". A POST behind User or Admin is made idempotent by the Idempotency-Key
+//     middleware automatically.
 //
 //   - The caller: CallerFrom(r.Context()) gives TenantID, UserID, Role, Username. Filter every
 //     query of tenant data on Caller.TenantID; answer 404 (notFound) for another tenant's ids.
