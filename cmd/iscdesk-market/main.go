@@ -46,6 +46,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&c.examples, "examples", "packaging/examples", "folder of example packages to build and publish on first start")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCmd(c), newSeedCmd(c))
+	root.AddCommand(newServeCmd(c), newSeedCmd(c), newTokenCmd(c))
 	return root
 }

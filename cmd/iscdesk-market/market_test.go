@@ -61,6 +61,27 @@ func TestServeSeedsAndStops(t *testing.T) {
 	assert.Contains(t, out.String(), "seeded")
 	assert.Contains(t, out.String(), keys.Keys[0].Line)
 
+	// `token` signs the demo engineer in beside the running server; the token works over HTTP.
+	var tokOut bytes.Buffer
+	tokCmd := newTokenCmd(c)
+	tokCmd.SetOut(&tokOut)
+	tokCmd.SetArgs([]string{})
+	require.NoError(t, tokCmd.ExecuteContext(ctx))
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tokOut.String()))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var me api.Me
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&me))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, server.DemoEngineer, me.Username)
+	bad := newTokenCmd(c)
+	bad.SetOut(&tokOut)
+	bad.SetErr(&tokOut)
+	bad.SetArgs([]string{"--password", "wrong"})
+	assert.ErrorIs(t, bad.ExecuteContext(ctx), server.ErrBadCredentials)
+
 	cancel()
 	select {
 	case err := <-done:
