@@ -49,6 +49,6 @@ func newConfigCmd() *cobra.Command {
 	f.addSelect(check)
 	f.addOverrides(check)
 	check.Flags().BoolVar(&asJSON, "json", false, "print the effective config as JSON")
-	cmd.AddCommand(check)
+	cmd.AddCommand(check, newConfigWriteCmd())
 	return cmd
 }
