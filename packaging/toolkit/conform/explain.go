@@ -30,6 +30,9 @@ func (h *harness) explainInstall(j *journal.Job) (reason, fix string) {
 		}
 		return fmt.Sprintf("the install waits for input and %s: %s. The agent runs it with no keyboard and a closed stdin (%s)", how, where, oneLine(j.Reason, 300)),
 			"make it silent: take answers from the command line or the environment (ISCDESK_MODE, ISCDESK_INSTALL_DIR), accept the license in the package, or pass the installer's silent switch"
+	case j.State == journal.StateCancelled:
+		return fmt.Sprintf("the install did not end within the harness's step timeout of %s and was stopped (%s)", h.cfg.StepTimeout, oneLine(j.Reason, 200)),
+			"find what it waits for in the job log (run with --keep); if it is just slow, pass a longer --step-timeout"
 	case timedOut:
 		return fmt.Sprintf("the install hangs: %s", oneLine(j.Reason, 300)),
 			fmt.Sprintf("find what it waits for (a prompt, a lock, a service that never answers) in the job log; if it just needs longer, raise timeout: in package.yaml (now %s)", h.p.Timeout)

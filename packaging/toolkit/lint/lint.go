@@ -104,7 +104,7 @@ func Dir(dir string) (*Report, error) {
 	for _, key := range platformKeys(m) {
 		r.Findings = append(r.Findings, lintPlatform(dir, m.Platforms[key])...)
 	}
-	r.Findings = dedupe(r.Findings)
+	r.Findings = append([]Finding{}, dedupe(r.Findings)...) // [] rather than null in JSON
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
 		if a.File != b.File {
