@@ -8,6 +8,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/client"
+	mclient "github.com/iscdesk/iscdesk/marketplace/client"
 )
 
 // Exit codes of the CLI, documented in docs/cli.md and docs/exit-codes.md.
@@ -27,6 +28,13 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// refusedError is a refusal that is not an HTTP answer, e.g. a license application the issuer
+// rejected (exit 6).
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string { return e.err.Error() }
+func (e refusedError) Unwrap() error { return e.err }
 
 // errInterrupted is the result of a command stopped by Ctrl-C or SIGTERM; it matches context.Canceled.
 var errInterrupted = interruptedError{}
@@ -77,9 +85,11 @@ func exitCode(err error) int {
 		return exitDone
 	}
 	var (
-		usage  usageError
-		end    jobEnd
-		apiErr *client.APIError
+		usage   usageError
+		refused refusedError
+		end     jobEnd
+		apiErr  *client.APIError
+		mktErr  *mclient.APIError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -88,6 +98,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, client.ErrAgentNotRunning):
 		return exitNoAgent
+	case errors.As(err, &refused), errors.Is(err, mclient.ErrNotSignedIn), errors.Is(err, mclient.ErrSessionEnded):
+		return exitRefused
 	case errors.As(err, &end):
 		j := end.job
 		switch {
@@ -105,6 +117,14 @@ func exitCode(err error) int {
 		case apiErr.Status == http.StatusForbidden || apiErr.Code == "forbidden" || apiErr.Code == "ticket_refused":
 			return exitRefused
 		case apiErr.Status == http.StatusBadRequest:
+			return exitUsage
+		}
+	case errors.As(err, &mktErr):
+		// The marketplace refused (not signed in, not entitled, an admin rule) or found the input bad.
+		switch mktErr.Status {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return exitRefused
+		case http.StatusBadRequest:
 			return exitUsage
 		}
 	}

@@ -59,16 +59,29 @@ func newInstallCmd(g *globals) *cobra.Command {
 	var (
 		f                         jobFlags
 		overwrite, allowDowngrade bool
+		version                   string
 	)
 	cmd := &cobra.Command{
-		Use:   "install TICKET_FILE [--overwrite] [--allow-downgrade] [--priority N] [--no-wait]",
-		Short: "Install the release that a signed ticket names, and follow the job until it ends",
-		Long: "Hands the ticket to the agent, which checks its signature and expiry, downloads and verifies\n" +
-			"the package and runs its silent install. The command follows the job until it ends: a\n" +
-			"progress bar on a terminal, a line per state change otherwise, JSON lines of events with --json.",
+		Use:   "install PRODUCT|TICKET_FILE [--version V] [--overwrite] [--allow-downgrade] [--priority N] [--no-wait]",
+		Short: "Install a product you own (or the release a ticket file names), and follow the job until it ends",
+		Long: "With a product id, asks the marketplace for a signed release ticket for this machine (the newest\n" +
+			"release, or --version). With a ticket file, uses that. Hands the ticket to the agent, which checks\n" +
+			"its signature and expiry, downloads and verifies the package and runs its silent install. The\n" +
+			"command follows the job until it ends: a progress bar on a terminal, a line per state change\n" +
+			"otherwise, JSON lines of events with --json.",
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readTicket(args[0])
+			var (
+				data []byte
+				err  error
+			)
+			if isProductArg(args[0]) {
+				data, err = g.ticketFor(cmd.Context(), args[0], version)
+			} else if version != "" {
+				return errUsage("install: --version is for a product id; the ticket file %s names its version", args[0])
+			} else {
+				data, err = readTicket(args[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -82,6 +95,8 @@ func newInstallCmd(g *globals) *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "uninstall what is there and install fresh")
 	cmd.Flags().BoolVar(&allowDowngrade, "allow-downgrade", false, "allow a version lower than the installed one")
+	cmd.Flags().StringVar(&version, "version", "", "with a product id: the version to install (default: the newest for this machine)")
+	g.addMarketFlags(cmd)
 	return cmd
 }
 

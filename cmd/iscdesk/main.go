@@ -33,7 +33,12 @@ func main() {
 // run runs the command line args until it ends or ctx ends, prints the error if any, and returns
 // the exit code.
 func run(ctx context.Context, args []string, sio stdio) int {
-	root := newRootCmd(sio)
+	return runWith(ctx, args, sio, osMarketEnv())
+}
+
+// runWith is run with the marketplace commands' view of the machine given.
+func runWith(ctx context.Context, args []string, sio stdio, env marketEnv) int {
+	root := newRootCmd(sio, env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
@@ -59,6 +64,8 @@ type globals struct {
 	io     stdio
 	json   bool
 	socket string
+	env    marketEnv
+	market marketFlags
 }
 
 // client returns a client of the agent at --socket.
@@ -72,13 +79,15 @@ func (g *globals) printer() printer {
 	return newTextPrinter(g.io.out, g.io.tty)
 }
 
-func newRootCmd(sio stdio) *cobra.Command {
-	g := &globals{io: sio}
+func newRootCmd(sio stdio, env marketEnv) *cobra.Command {
+	g := &globals{io: sio, env: env}
 	root := &cobra.Command{
 		Use:   "iscdesk",
-		Short: "Install, uninstall and watch software through the local ISCDesk agent",
+		Short: "Install, uninstall and watch software through the local ISCDesk agent and the marketplace",
 		Long: "iscdesk talks to the ISCDesk agent on this machine. It shows what is installed and what the\n" +
 			"agent is doing, and asks it to install (from a signed release ticket), uninstall and repair.\n" +
+			"Signed in to the marketplace (iscdesk login) it also shows what your organisation owns,\n" +
+			"installs products by name, and handles licenses, orders, deliveries and API packages.\n" +
 			"Exit codes: 0 done, 1 failed, 2 usage, 3 reboot required, 4 retry later, 5 agent not running,\n" +
 			"6 refused, 130 interrupted (see docs/cli.md).",
 		SilenceUsage:  true,
@@ -108,7 +117,7 @@ func newRootCmd(sio stdio) *cobra.Command {
 		newLogsCmd(g),
 		newCancelCmd(g),
 	)
-	// Marketplace commands (login, install by product name) join here in cmd/iscdesk/marketplace.go.
+	root.AddCommand(g.marketCommands()...)
 	return root
 }
 

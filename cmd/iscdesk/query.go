@@ -20,18 +20,16 @@ func newStatusCmd(g *globals) *cobra.Command {
 }
 
 func newSoftwareCmd(g *globals) *cobra.Command {
-	list := func(cmd *cobra.Command, _ []string) error {
-		items, err := g.client().Software(cmd.Context())
-		if err != nil {
-			return err
-		}
-		return g.printer().Software(items)
-	}
+	var installedOnly bool
+	list := func(cmd *cobra.Command, _ []string) error { return g.software(cmd, installedOnly) }
 	cmd := &cobra.Command{
-		Use:   "software [list]",
-		Short: "List the software installed through ISCDesk, as detection finds it now",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE:  list,
+		Use:   "software [list] [--installed]",
+		Short: "List what your organisation owns and what is installed through ISCDesk, as detection finds it now",
+		Long: "Signed in to the marketplace, one row per product that your organisation owns or that is\n" +
+			"installed: the owned (newest) version, the installed version and the state. Not signed in,\n" +
+			"or with --installed, the agent's list of installed software.",
+		Args: usageArgs(cobra.NoArgs),
+		RunE: list,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -39,6 +37,8 @@ func newSoftwareCmd(g *globals) *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE:  list,
 	})
+	cmd.PersistentFlags().BoolVar(&installedOnly, "installed", false, "list only what the agent has installed (no marketplace)")
+	g.addMarketFlags(cmd)
 	return cmd
 }
 
