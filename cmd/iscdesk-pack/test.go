@@ -71,7 +71,7 @@ func newTestCmd(g *globals) *cobra.Command {
 	f.IntVar(&cfg.Points, "points", conform.DefaultPoints, "how many cut-off installs to run")
 	f.StringVar(&junit, "junit", "", "also write the report as JUnit XML to FILE (for CI)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the sandbox (journal, job logs, install root) and print where it is")
-	f.StringVar(&cfg.Root, "root", "", "install root to use instead of one in the sandbox")
+	f.StringVar(&cfg.Root, "root", "", "install root to use instead of one in the sandbox (the package's folder in it is created and removed)")
 	f.DurationVar(&cfg.StepTimeout, "step-timeout", 0, "bound on one install or uninstall job (default: twice the package's timeout plus 30s)")
 	return cmd
 }
