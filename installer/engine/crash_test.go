@@ -281,8 +281,8 @@ func runCrashCase(t *testing.T, src, id string, installOK, uninstallClean bool, 
 	} else {
 		out += ", absent"
 	}
-	if len(left) > 0 {
-		out += fmt.Sprintf(", %d files left", len(left))
+	if c.action == journal.ActionUninstall && len(left) > 0 {
+		out += fmt.Sprintf(", %d files left behind", len(left))
 	}
 	if !reached {
 		out += " [job ended before the point]"
