@@ -22,7 +22,10 @@ import (
 
 func TestMain(m *testing.M) {
 	pollEvery = 100 * time.Millisecond // the poll is the fallback; tests need not wait for it long
-	os.Exit(m.Run())
+	licensePoll = 100 * time.Millisecond
+	code := m.Run()
+	stopSharedMarket()
+	os.Exit(code)
 }
 
 // fakeAgent is the real local API server on a temporary unix socket, with an in-memory backend.
