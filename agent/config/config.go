@@ -48,6 +48,7 @@ type Config struct {
 	TrustedKeys    []string `yaml:"trusted_keys" json:"trusted_keys"`
 	MarketplaceURL string   `yaml:"marketplace_url" json:"marketplace_url"`
 	Log            Log      `yaml:"log" json:"log"`
+	Update         Update   `yaml:"update" json:"update"`
 
 	// Path is the file the config was read from; empty when no file existed.
 	Path string `yaml:"-" json:"-"`
@@ -241,6 +242,7 @@ func (c *Config) validate(goos string) error {
 	if _, err := c.PublicKeys(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Update.validate()...)
 	if c.MarketplaceURL != "" {
 		if u, err := url.Parse(c.MarketplaceURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("marketplace_url", "%q is not an http or https URL, e.g. https://market.example.com", c.MarketplaceURL)

@@ -61,6 +61,7 @@ func Defaults(goos string, mode Mode, env LookupEnv) (*Config, error) {
 		CacheCap:     10 * GiB,
 		TrustedKeys:  []string{},
 		Log:          Log{Level: "info", MaxSizeMB: 20, MaxBackups: 5, MaxAgeDays: 30},
+		Update:       DefaultUpdate(),
 	}
 	switch mode {
 	case ModeSystem:
