@@ -74,7 +74,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newServiceCmd(), newStatusCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newServiceCmd(), newStatusCmd(), newConfigCmd(), newVersionCmd(), newUpdateCmd())
 	return root
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/config"
 	"github.com/iscdesk/iscdesk/agent/localapi"
+	"github.com/iscdesk/iscdesk/agent/update"
 	"github.com/iscdesk/iscdesk/cmd/iscdesk-agent/internal/crashguard"
 	"github.com/iscdesk/iscdesk/installer/machinelock"
 	"github.com/iscdesk/iscdesk/installer/ticket"
@@ -64,6 +65,11 @@ type running struct {
 	server *localapi.Server
 	ln     net.Listener
 	served bool // Serve took over ln, and Shutdown closes it
+
+	cfg     *config.Config
+	console io.Writer
+	updater *update.Updater
+	staged  *update.Staged // set when wait stopped the agent to switch to a new binary
 }
 
 // start does everything that can fail before the agent serves: the log, the crash guard, the
@@ -76,12 +82,16 @@ func start(cfg *config.Config, console io.Writer, resetCrashes bool) (_ *running
 	if err != nil {
 		return nil, err
 	}
+	if err := recoverUpdate(cfg, unlock); err != nil {
+		return nil, err
+	}
 	log, logOut, err := openLog(cfg.Log, console)
 	if err != nil {
 		_ = unlock()
 		return nil, err
 	}
-	r := &running{log: log, logOut: logOut, unlock: unlock, guard: crashguard.New(filepath.Join(cfg.StateDir, crashguard.FileName))}
+	r := &running{log: log, logOut: logOut, unlock: unlock, guard: crashguard.New(filepath.Join(cfg.StateDir, crashguard.FileName)),
+		cfg: cfg, console: console}
 	defer func() {
 		if err != nil {
 			if cerr := r.guard.Cancel(); cerr != nil {
@@ -148,12 +158,19 @@ func start(cfg *config.Config, console io.Writer, resetCrashes bool) (_ *running
 	if err != nil {
 		return nil, err
 	}
-	r.server = localapi.NewServer(backend{r.agent}, policy, log)
+	if r.updater, err = newUpdater(cfg, r.agent, log); err != nil {
+		return nil, err
+	}
+	r.server = localapi.NewServer(backend{Agent: r.agent, updater: r.updater}, policy, log)
 	return r, nil
 }
 
-// backend is what the local API serves: the agent, with the watch of its event bus.
-type backend struct{ *agent.Agent }
+// backend is what the local API serves: the agent, with the watch of its event bus and the
+// self-update (update.go).
+type backend struct {
+	*agent.Agent
+	updater *update.Updater
+}
 
 func (b backend) Subscribe(after uint64) ([]apitype.Event, <-chan apitype.Event, bool, func()) {
 	return b.Events().Subscribe(after)
@@ -174,6 +191,7 @@ func (r *running) wait(ctx context.Context) error {
 		r.served = true
 		go func() { serveDone <- r.server.Serve(r.ln) }()
 		r.log.Info("ready", "socket", r.ln.Addr().String())
+		r.markHealthyIfTrial()
 	case err := <-agentDone:
 		if err == nil {
 			err = errors.New("it returned without an error")
@@ -182,12 +200,18 @@ func (r *running) wait(ctx context.Context) error {
 		return fmt.Errorf("the agent stopped before it was ready: %w", err)
 	}
 
+	updaterDone := make(chan struct{})
+	go func() { defer close(updaterDone); r.updater.Run(ctx) }()
+	defer func() { <-updaterDone }() // cancel (below, and deferred) ends it
+
 	healthy := time.NewTimer(r.guard.Window)
 	defer healthy.Stop()
 	var failure error
-	for failure == nil && ctx.Err() == nil {
+	for failure == nil && ctx.Err() == nil && r.staged == nil {
 		select {
 		case <-ctx.Done():
+		case r.staged = <-r.updater.Apply():
+			r.log.Info("stopping to switch to a new agent", "version", r.staged.Release.Version)
 		case <-healthy.C:
 			if err := r.guard.Clear(); err != nil {
 				r.log.Warn("could not clear the crash count", "err", err)

@@ -19,7 +19,10 @@ func runUntilStopped(ctx context.Context, start func() (*running, error)) error 
 	if err != nil {
 		return err
 	}
-	return r.wait(ctx)
+	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	return r.switchIfStaged(ctx)
 }
 
 // currentUID is the uid that owns a --user agent, as the local API names callers.

@@ -21,7 +21,10 @@ func runUntilStopped(ctx context.Context, start func() (*running, error)) error 
 		if err != nil {
 			return err
 		}
-		return r.wait(ctx)
+		if err := r.wait(ctx); err != nil {
+			return err
+		}
+		return r.switchIfStaged(ctx)
 	}
 	p := &scmProgram{ctx: ctx, start: start}
 	s, err := service.New(p, &service.Config{Name: serviceName})
@@ -55,6 +58,11 @@ func (p *scmProgram) Start(service.Service) error {
 		if err := r.wait(ctx); err != nil && ctx.Err() == nil {
 			// The SCM runs its recovery actions (restart after a delay) only for a process that
 			// ends without reporting that it stopped; exiting here is how a failure asks for them.
+			os.Exit(exitFailed)
+		}
+		if r.staged != nil {
+			// Switched (or rolled back): the SCM's recovery actions start the installed binary.
+			_ = r.switchIfStaged(ctx)
 			os.Exit(exitFailed)
 		}
 	}()

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"aead.dev/minisign"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iscdesk/iscdesk/agent/apitype"
+	"github.com/iscdesk/iscdesk/agent/client"
+	"github.com/iscdesk/iscdesk/agent/update"
+)
+
+// updateBins are the binaries of the self-update tests: the agent at two versions, and two new
+// "releases" that never serve (one exits 1 at start, one hangs until killed).
+type updateBins struct {
+	v1, v2, exits, hangs []byte
+}
+
+func buildUpdateBins(t *testing.T) updateBins {
+	t.Helper()
+	dir := t.TempDir()
+	build := func(name, pkg, ldflags string) []byte {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", out, pkg)
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Run(), "building %s", name)
+		data, err := os.ReadFile(out)
+		require.NoError(t, err)
+		return data
+	}
+	return updateBins{
+		v1:    build("v1", ".", "-X main.version=1.0.0"),
+		v2:    build("v2", ".", "-X main.version=2.0.0"),
+		exits: build("exits", "./testdata/brokenagent", "-X main.mode=exit"),
+		hangs: build("hangs", "./testdata/brokenagent", "-X main.mode=hang"),
+	}
+}
+
+// releaseServer plays the marketplace's GET /v1/agent/releases and the binary download.
+func releaseServer(t *testing.T, rel update.Release, binary []byte) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/agent/releases", func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, runtime.GOOS, r.URL.Query().Get("os"))
+		assert.Equal(t, runtime.GOARCH, r.URL.Query().Get("arch"))
+		assert.Equal(t, "stable", r.URL.Query().Get("channel"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode([]update.Release{rel})
+	})
+	mux.HandleFunc("GET /agent/iscdesk-agent", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(binary) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+type signer struct {
+	pub  string
+	priv minisign.PrivateKey
+}
+
+func newSigner(t *testing.T) signer {
+	t.Helper()
+	pub, priv, err := minisign.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	text, err := pub.MarshalText()
+	require.NoError(t, err)
+	return signer{pub: string(text), priv: priv}
+}
+
+// release describes binary as version, signed by s.
+func (s signer) release(version string, binary []byte) update.Release {
+	sum := sha256.Sum256(binary)
+	return update.Release{Version: version, URL: "/agent/iscdesk-agent", SHA256: hex.EncodeToString(sum[:]),
+		Minisig: string(minisign.Sign(s.priv, binary)), PublishedAt: time.Now().UTC()}
+}
+
+// installedAgent is v1 installed in a temp folder, run from there as the service would run it.
+type installedAgent struct {
+	t        *testing.T
+	exe      string
+	config   string
+	socket   string
+	stateDir string
+	env      []string
+	cmd      *exec.Cmd
+	out      *syncBuffer
+	exited   chan struct{}
+}
+
+func installAgent(t *testing.T, binary []byte, market, updateKey string) *installedAgent {
+	t.Helper()
+	dir := t.TempDir()
+	a := &installedAgent{t: t, exe: filepath.Join(dir, "bin", "iscdesk-agent"), config: filepath.Join(dir, "agent.yaml"),
+		socket: filepath.Join(dir, "a.sock"), stateDir: filepath.Join(dir, "state"), env: agentEnv(t), out: &syncBuffer{}}
+	require.NoError(t, os.MkdirAll(filepath.Dir(a.exe), 0o755))
+	require.NoError(t, os.WriteFile(a.exe, binary, 0o755))
+	cfg := map[string]any{
+		"mode": "user", "state_dir": a.stateDir, "install_root": filepath.Join(dir, "software"), "socket": a.socket,
+		"marketplace_url": market, "trusted_keys": []string{keyLine(t, "market")},
+		"update": map[string]any{"keys": []string{updateKey}, "health_timeout": "3s", "check_interval": "6h"},
+	}
+	data, err := json.Marshal(cfg) // JSON is YAML
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(a.config, data, 0o644))
+	return a
+}
+
+// start runs the installed binary and waits until it answers.
+func (a *installedAgent) start() {
+	t := a.t
+	a.cmd = exec.Command(a.exe, "run", "--user", "--config", a.config)
+	a.cmd.Env = a.env
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	a.exited = make(chan struct{})
+	require.NoError(t, a.cmd.Start())
+	go func() { _ = a.cmd.Wait(); close(a.exited) }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.exited
+	})
+	a.waitVersion("1.0.0")
+}
+
+// waitVersion polls GET /v1/status until the agent reports version; the agent is down while it
+// switches binaries, which the poll rides through.
+func (a *installedAgent) waitVersion(version string) {
+	t := a.t
+	t.Helper()
+	c := client.New(a.socket)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := c.Status(ctx)
+		cancel()
+		if err == nil && st.Version == version {
+			return
+		}
+		select {
+		case <-a.exited:
+			t.Fatalf("the agent exited while waiting for version %s\n%s", version, a.out)
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "the agent did not report version %s: %v %+v\n%s", version, err, st, a.out)
+		time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline above
+	}
+}
+
+// waitUpdate polls GET /v1/agent/update until done says so.
+func (a *installedAgent) waitUpdate(done func(apitype.UpdateStatus) bool) apitype.UpdateStatus {
+	t := a.t
+	t.Helper()
+	c := client.New(a.socket)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := c.AgentUpdateStatus(ctx)
+		cancel()
+		if err == nil && done(*st) {
+			return *st
+		}
+		require.True(t, time.Now().Before(deadline), "the update did not reach the state awaited: %v %+v\n%s", err, st, a.out)
+		time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline above
+	}
+}
+
+func (a *installedAgent) requestUpdate() (*apitype.UpdateStatus, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return client.New(a.socket).AgentUpdate(ctx, apitype.UpdateRequest{})
+}
+
+// installed returns the bytes of the installed binary.
+func (a *installedAgent) installed() []byte {
+	data, err := os.ReadFile(a.exe)
+	require.NoError(a.t, err)
+	return data
+}
+
+// syncBuffer collects the agents' output, written by the process pipes while tests read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSelfUpdate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("re-exec and unix sockets: the windows restart goes through the SCM, vetted not run here")
+	}
+	bins := buildUpdateBins(t)
+	key := newSigner(t)
+
+	t.Run("applied", func(t *testing.T) {
+		a := installAgent(t, bins.v1, releaseServer(t, key.release("2.0.0", bins.v2), bins.v2), key.pub)
+		a.start()
+		st, err := a.requestUpdate()
+		require.NoError(t, err, a.out)
+		assert.Contains(t, []string{apitype.UpdateWaiting, apitype.UpdateApplying}, st.State)
+		assert.Equal(t, "2.0.0", st.Available)
+
+		a.waitVersion("2.0.0")
+		select {
+		case <-a.exited:
+			t.Fatal("the process that the service manager started has exited; it should have replaced itself")
+		default:
+		}
+		assert.Equal(t, bins.v2, a.installed())
+		old, err := os.ReadFile(update.OldPath(a.exe))
+		require.NoError(t, err)
+		assert.Equal(t, bins.v1, old, "the previous binary is kept")
+		us := a.waitUpdate(func(s apitype.UpdateStatus) bool { return s.Current == "2.0.0" })
+		assert.Contains(t, us.Last, "updated from 1.0.0 to 2.0.0")
+		assert.Empty(t, us.Failed)
+	})
+
+	other := newSigner(t)
+	badSum := key.release("2.0.0", bins.v2)
+	badSum.SHA256 = hex.EncodeToString(make([]byte, 32))
+	unsigned := key.release("2.0.0", bins.v2)
+	unsigned.Minisig = ""
+	refusals := []struct {
+		name string
+		rel  update.Release
+		code string
+	}{
+		{"signed by another key", other.release("2.0.0", bins.v2), update.CodeSignature},
+		{"unsigned", unsigned, update.CodeSignature},
+		{"wrong checksum", badSum, update.CodeChecksum},
+		{"downgrade", key.release("0.9.0", bins.v2), update.CodeDowngrade},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			a := installAgent(t, bins.v1, releaseServer(t, tc.rel, bins.v2), key.pub)
+			a.start()
+			_, err := a.requestUpdate()
+			var apiErr *client.APIError
+			require.True(t, errors.As(err, &apiErr), "want a refusal, got %v", err)
+			assert.Equal(t, tc.code, apiErr.Code)
+			assert.Equal(t, http.StatusUnprocessableEntity, apiErr.Status)
+			assert.Contains(t, apiErr.Message, tc.rel.Version, "the refusal names the version")
+
+			a.waitVersion("1.0.0")
+			assert.Equal(t, bins.v1, a.installed(), "the binary must not change")
+			entries, err := os.ReadDir(filepath.Dir(a.exe))
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "nothing but the binary in its folder")
+			st := a.waitUpdate(func(apitype.UpdateStatus) bool { return true })
+			assert.Equal(t, apitype.UpdateFailed, st.State)
+		})
+	}
+
+	unhealthy := []struct {
+		name   string
+		binary []byte
+		why    string
+	}{
+		{"new binary exits at start", bins.exits, "exited before it served"},
+		{"new binary never serves", bins.hangs, "did not serve within 3s"},
+	}
+	for _, tc := range unhealthy {
+		t.Run(tc.name, func(t *testing.T) {
+			a := installAgent(t, bins.v1, releaseServer(t, key.release("2.0.0", tc.binary), tc.binary), key.pub)
+			a.start()
+			st, err := a.requestUpdate()
+			require.NoError(t, err, a.out)
+			assert.Equal(t, "2.0.0", st.Available)
+
+			us := a.waitUpdate(func(s apitype.UpdateStatus) bool { return len(s.Failed) > 0 })
+			a.waitVersion("1.0.0")
+			require.Len(t, us.Failed, 1)
+			assert.Equal(t, "2.0.0", us.Failed[0].Version)
+			assert.Contains(t, us.Failed[0].Reason, tc.why)
+			assert.Contains(t, us.Last, "rolled back from 2.0.0 to 1.0.0")
+			assert.Equal(t, bins.v1, a.installed(), "the old binary is restored")
+
+			// The failed version is not tried again.
+			_, err = a.requestUpdate()
+			var apiErr *client.APIError
+			require.True(t, errors.As(err, &apiErr), "want a refusal, got %v", err)
+			assert.Equal(t, update.CodeFailedVer, apiErr.Code)
+			assert.Equal(t, bins.v1, a.installed())
+		})
+	}
+}
