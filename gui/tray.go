@@ -13,9 +13,10 @@ import (
 // hides it, and the tray's Quit ends the app.
 func (u *UI) setupTray() {
 	desk, ok := u.app.(desktop.App)
-	if !ok {
+	if !ok || u.opts.NoTray {
 		return
 	}
+	u.tray = desk
 	desk.SetSystemTrayIcon(theme.ComputerIcon())
 	u.win.SetCloseIntercept(u.win.Hide)
 	u.updateTray()
@@ -54,8 +55,8 @@ func (u *UI) trayLines() []string {
 
 // updateTray rebuilds the tray menu when its text changed. UI thread.
 func (u *UI) updateTray() {
-	desk, ok := u.app.(desktop.App)
-	if !ok {
+	desk := u.tray
+	if desk == nil {
 		return
 	}
 	lines := u.trayLines()

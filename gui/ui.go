@@ -51,6 +51,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -97,6 +98,8 @@ type Options struct {
 	// MarketRefresh is how often the tenant's software is reloaded from the marketplace; 60 s
 	// when zero (10 s while it is offline).
 	MarketRefresh time.Duration
+	// NoTray leaves out the system-tray icon (screenshots, benchmarks, a desktop without a tray).
+	NoTray bool
 	// DemoItems pads the software list with that many made-up products (benchmarks only).
 	DemoItems int
 	// Now is the clock; time.Now when nil.
@@ -131,6 +134,7 @@ type UI struct {
 	marketSt  marketState
 	me        *api.Me
 	notices   []notice
+	tray      desktop.App // nil without a tray
 	trayLabel string
 	closed    bool
 	onChange  []func() // called after every change of agent or market state
