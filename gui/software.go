@@ -38,11 +38,11 @@ type softwareScreen struct {
 
 	// The detail pane.
 	name, sub, status, progressLine, reboot, facts *widget.Label
-	progress                                         *widget.ProgressBar
-	install, uninstall, repair, overwrite, cancel    *widget.Button
-	showLog                                          *widget.Button
-	detail, empty                                    fyne.CanvasObject
-	content                                          fyne.CanvasObject
+	progress                                       *widget.ProgressBar
+	install, uninstall, repair, overwrite, cancel  *widget.Button
+	showLog                                        *widget.Button
+	detail, empty                                  fyne.CanvasObject
+	content                                        fyne.CanvasObject
 
 	// UI thread.
 	items    []swItem
@@ -345,7 +345,9 @@ func newSoftwareRow() fyne.CanvasObject {
 	return r
 }
 
-func (r *softwareRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }
+func (r *softwareRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(r.content)
+}
 
 func (s *softwareScreen) bindRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if id < 0 || id >= len(s.shown) {
