@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,12 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +28,7 @@ import (
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/client"
 	"github.com/iscdesk/iscdesk/agent/update"
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 // updateBins are the binaries of the self-update tests: the agent at two versions, and two new
@@ -68,6 +72,81 @@ func releaseServer(t *testing.T, rel update.Release, binary []byte) string {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// market is a real iscdesk-market process on a temp data folder.
+type market struct {
+	t    *testing.T
+	url  string
+	data string
+}
+
+// startMarket builds and starts iscdesk-market on 127.0.0.1:0 and waits for its address.
+func startMarket(t *testing.T) *market {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "iscdesk-market")
+	build := exec.Command("go", "build", "-o", bin, "../iscdesk-market")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	m := &market{t: t, data: filepath.Join(dir, "data")}
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "examples"), 0o755))
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", m.data, "--examples", filepath.Join(dir, "examples"))
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	errOut := &syncBuffer{}
+	cmd.Stderr = errOut
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	found := make(chan string, 1)
+	go func() { // ends when the process's stdout closes, at the kill in Cleanup
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "marketplace on "); ok {
+				found <- u
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case m.url = <-found:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("iscdesk-market did not say where it listens\n%s", errOut)
+	}
+	return m
+}
+
+// publishAgent publishes binary as rel through the vendor API, signed with the demo vendor's secret.
+func (m *market) publishAgent(rel update.Release, binary []byte) {
+	t := m.t
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(m.data, "vendor.json"))
+	require.NoError(t, err)
+	var creds struct {
+		AccessKey string `json:"access_key"`
+		Secret    string `json:"secret"`
+	}
+	require.NoError(t, json.Unmarshal(data, &creds))
+	body, err := json.Marshal(map[string]any{"version": rel.Version, "os": runtime.GOOS, "arch": runtime.GOARCH,
+		"minisig": rel.Minisig, "binary": binary})
+	require.NoError(t, err)
+	req, err := http.NewRequest("POST", m.url+"/v1/vendor/agent-releases", bytes.NewReader(body))
+	require.NoError(t, err)
+	sum := sha256.Sum256(body)
+	date := time.Now().UTC().Format(api.VendorDateFormat)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.VendorDateHeader, date)
+	req.Header.Set(api.VendorBodyHeader, hex.EncodeToString(sum[:]))
+	req.Header.Set("Authorization", api.VendorAuthorization(creds.AccessKey,
+		api.VendorSignature(creds.Secret, "POST", "/v1/vendor/agent-releases", date, hex.EncodeToString(sum[:]))))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "publishing agent %s: %s", rel.Version, answer)
 }
 
 type signer struct {
@@ -218,8 +297,10 @@ func TestSelfUpdate(t *testing.T) {
 	bins := buildUpdateBins(t)
 	key := newSigner(t)
 
-	t.Run("applied", func(t *testing.T) {
-		a := installAgent(t, bins.v1, releaseServer(t, key.release("2.0.0", bins.v2), bins.v2), key.pub)
+	t.Run("applied from the marketplace", func(t *testing.T) {
+		market := startMarket(t)
+		market.publishAgent(key.release("2.0.0", bins.v2), bins.v2)
+		a := installAgent(t, bins.v1, market.url, key.pub)
 		a.start()
 		st, err := a.requestUpdate()
 		require.NoError(t, err, a.out)
