@@ -6,7 +6,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 PURE_PKGS = $$($(GO) list ./... | grep -v '/gui')
 BIN := bin
 
-.PHONY: all deps build run test vet unit bench cross fuzz clean
+.PHONY: all deps build run test vet unit bench cross fuzz packages clean
 
 all: build
 
@@ -47,6 +47,11 @@ cross:
 	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -o $(BIN)/$$os-$$arch/$$(basename $$c)$$ext $$c || exit 1; \
 	  done; \
 	done
+
+# The agent's deb, rpm and msi in dist/, with SHA256SUMS and minisign signatures (docs/it-deployment.md).
+# VERSION=1.4.0 SIGN_KEY=release.key make packages; without SIGN_KEY a development key signs.
+packages: deps
+	@scripts/packages.sh
 
 clean:
 	rm -rf $(BIN)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages the build, the tests and the demo use. Keep this list in step with README.md.
-apt_pkgs=(ca-certificates git make gcc curl unzip zip zstd)
+apt_pkgs=(ca-certificates git make gcc curl unzip zip zstd wixl msitools lintian rpm minisign)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
