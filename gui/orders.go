@@ -1,0 +1,288 @@
+package gui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
+	mclient "github.com/iscdesk/iscdesk/marketplace/client"
+)
+
+func init() { screens = append(screens, screenEntry{order: 40, build: newOrdersScreen}) }
+
+const (
+	ordersTitle = "Orders"
+	anyKind     = "All kinds"
+	anyState    = "All states"
+)
+
+// ordersScreen lists the tenant's orders with filters, search, a detail pane and a CSV export.
+type ordersScreen struct {
+	u    *UI
+	view marketView[api.Order]
+	save savePicker
+
+	search       *widget.Entry
+	kind, state  *widget.Select
+	export       *widget.Button
+	count        *widget.Label
+	status       *widget.Label
+	list         *widget.List
+	detailTitle  *widget.Label
+	detailFacts  *fyne.Container
+	detail       fyne.CanvasObject
+	empty        fyne.CanvasObject
+	content      fyne.CanvasObject
+	lastExported string // the path of the last export, for the status line
+
+	// UI thread.
+	shown    []api.Order // after filters and search
+	selected string
+}
+
+func newOrdersScreen(u *UI) Screen {
+	s := &ordersScreen{u: u, save: fileSaveDialog}
+	s.view = marketView[api.Order]{u: u, what: "orders", shown: s.redraw,
+		fetch: func(ctx context.Context) ([]api.Order, error) {
+			return collectMax(u.market.Orders(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
+		}}
+
+	s.search = widget.NewEntry()
+	s.search.SetPlaceHolder("Search by title, product or order number")
+	s.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	s.search.OnChanged = func(string) { s.refilter() }
+	s.kind = widget.NewSelect(append([]string{anyKind}, mapSlice(orderKinds, words)...), func(string) { s.refilter() })
+	s.kind.SetSelectedIndex(0)
+	s.state = widget.NewSelect(append([]string{anyState}, mapSlice(orderStates, words)...), func(string) { s.refilter() })
+	s.state.SetSelectedIndex(0)
+	s.export = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), s.exportCSV)
+	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
+	s.count = widget.NewLabel("")
+	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord
+
+	s.list = widget.NewList(func() int { return len(s.shown) }, newOrderRow, s.bindRow)
+	s.list.OnSelected = func(id widget.ListItemID) {
+		if id >= 0 && id < len(s.shown) {
+			s.selected = s.shown[id].ID
+			s.updateDetail()
+			s.reloadSelected()
+		}
+	}
+
+	s.detailTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.detailTitle.SizeName = theme.SizeNameSubHeadingText
+	s.detailTitle.Wrapping = fyne.TextWrapWord
+	s.detailFacts = container.New(layout.NewFormLayout())
+	s.detail = container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentIcon()), nil, s.detailTitle),
+		widget.NewSeparator(), s.detailFacts)
+	emptyText := widget.NewLabel("Select an order to see its details.")
+	emptyText.Alignment = fyne.TextAlignCenter
+	s.empty = container.NewCenter(emptyText)
+
+	filters := container.NewHBox(s.kind, s.state, s.count, s.export, reload)
+	top := container.NewBorder(nil, s.status, nil, filters, s.search)
+	right := container.NewStack(container.NewPadded(container.NewVScroll(s.detail)), s.empty)
+	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
+	split.Offset = 0.6
+	s.content = container.NewBorder(top, nil, nil, nil, split)
+	s.redraw()
+	return s
+}
+
+func (s *ordersScreen) Title() string              { return ordersTitle }
+func (s *ordersScreen) Icon() fyne.Resource        { return theme.ListIcon() }
+func (s *ordersScreen) Content() fyne.CanvasObject { return s.content }
+
+// Refresh loads the orders when they are stale and redraws.
+func (s *ordersScreen) Refresh() {
+	s.view.refresh(false)
+	s.redraw()
+}
+
+// Notified reloads the orders when the marketplace says one moved.
+func (s *ordersScreen) Notified(n api.Notification) {
+	if n.Kind == "order" || n.Kind == "delivery" {
+		s.view.refresh(true)
+	}
+}
+
+func newOrderRow() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Order title", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Truncation = fyne.TextTruncateEllipsis
+	sub := widget.NewLabel("kind · state · date")
+	sub.Importance = widget.MediumImportance
+	sub.Truncation = fyne.TextTruncateEllipsis
+	amount := widget.NewLabelWithStyle("0.00 EUR", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
+	return container.NewBorder(nil, nil, nil, amount, container.NewVBox(title, sub))
+}
+
+func (s *ordersScreen) bindRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id < 0 || id >= len(s.shown) {
+		return
+	}
+	ord := s.shown[id]
+	row := o.(*fyne.Container)
+	texts := row.Objects[0].(*fyne.Container).Objects
+	texts[0].(*widget.Label).SetText(ord.Title)
+	texts[1].(*widget.Label).SetText(fmt.Sprintf("%s · %s · %s", words(ord.Kind), words(ord.State), day(ord.CreatedAt)))
+	row.Objects[1].(*widget.Label).SetText(money(ord.AmountCents, ord.Currency))
+}
+
+// filterValue maps a filter's label back to the wire value ("" for any).
+func filterValue(sel *widget.Select, values []string) string {
+	i := sel.SelectedIndex()
+	if i <= 0 || i > len(values) {
+		return ""
+	}
+	return values[i-1]
+}
+
+// refilter applies the filters and the search, keeping the selection when it is still shown.
+func (s *ordersScreen) refilter() {
+	if s.list == nil || s.kind == nil || s.state == nil || s.count == nil {
+		return // still being built
+	}
+	s.shown = filterOrders(s.view.items, filterValue(s.kind, orderKinds), filterValue(s.state, orderStates), s.search.Text)
+	s.list.UnselectAll()
+	if i := slices.IndexFunc(s.shown, func(o api.Order) bool { return o.ID == s.selected }); i >= 0 {
+		s.list.Select(i)
+	}
+	s.count.SetText(fmt.Sprintf("%d of %d", len(s.shown), len(s.view.items)))
+	s.export.Disable()
+	if len(s.shown) > 0 {
+		s.export.Enable()
+	}
+	s.list.Refresh()
+	s.updateDetail()
+}
+
+// redraw shows the view's items and status. UI thread.
+func (s *ordersScreen) redraw() {
+	text, imp := s.view.status()
+	if s.lastExported != "" && s.view.err == nil {
+		text += " Exported to " + s.lastExported + "."
+	}
+	s.status.SetText(text)
+	s.status.Importance = imp
+	s.status.Refresh()
+	s.refilter()
+}
+
+// selectedOrder is the order in the detail pane, nil when none.
+func (s *ordersScreen) selectedOrder() *api.Order {
+	for i := range s.view.items {
+		if s.view.items[i].ID == s.selected {
+			return &s.view.items[i]
+		}
+	}
+	return nil
+}
+
+func (s *ordersScreen) updateDetail() {
+	o := s.selectedOrder()
+	if o == nil {
+		s.detail.Hide()
+		s.empty.Show()
+		return
+	}
+	s.empty.Hide()
+	s.detail.Show()
+	s.detailTitle.SetText(o.Title)
+	facts := [][2]string{
+		{"Order", o.ID},
+		{"Kind", words(o.Kind)},
+		{"State", words(o.State)},
+		{"Amount", money(o.AmountCents, o.Currency)},
+		{"Product", cmpOrDash(o.Product)},
+		{"Ordered", dayTime(o.CreatedAt)},
+		{"Last change", dayTime(o.UpdatedAt)},
+		{"Ordered by", o.UserID},
+	}
+	s.detailFacts.Objects = factObjects(facts)
+	s.detailFacts.Refresh()
+}
+
+// reloadSelected fetches the selected order afresh: its state may have moved since the list.
+func (s *ordersScreen) reloadSelected() {
+	id, u := s.selected, s.u
+	u.load(func(ctx context.Context) {
+		o, err := u.market.Order(ctx, id)
+		u.do(func() {
+			u.marketResult(err)
+			if err != nil {
+				return // the list's copy stays; the status line and banner tell of trouble
+			}
+			if cur := s.selectedOrder(); cur != nil && cur.ID == o.ID {
+				*cur = *o
+				s.refilter()
+			}
+		})
+	})
+}
+
+// exportCSV asks where to save the orders shown (filters applied) and writes them there.
+func (s *ordersScreen) exportCSV() {
+	orders := slices.Clone(s.shown)
+	if len(orders) == 0 {
+		return
+	}
+	name := "iscdesk-orders-" + s.u.opts.Now().Format("2006-01-02") + ".csv"
+	s.save(s.u.win, "", name, func(path string) { s.writeCSV(path, orders) })
+}
+
+// writeCSV writes orders to path in a goroutine and says how it went.
+func (s *ordersScreen) writeCSV(path string, orders []api.Order) {
+	u := s.u
+	u.load(func(context.Context) {
+		var buf bytes.Buffer
+		err := WriteOrdersCSV(&buf, orders)
+		if err == nil {
+			err = saveFile(path, buf.Bytes(), 0o644)
+		}
+		u.do(func() {
+			if err != nil {
+				u.showError("Exporting the orders", err)
+				return
+			}
+			s.lastExported = fmt.Sprintf("%s (%d orders, %s)", path, len(orders), u.opts.Now().Format("15:04"))
+			s.redraw()
+		})
+	})
+}
+
+// factObjects lays out label/value pairs for a form layout; values wrap and can be selected.
+func factObjects(facts [][2]string) []fyne.CanvasObject {
+	out := make([]fyne.CanvasObject, 0, 2*len(facts))
+	for _, f := range facts {
+		k := widget.NewLabelWithStyle(f[0], fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		v := widget.NewLabel(f[1])
+		v.Wrapping = fyne.TextWrapWord
+		v.Selectable = true
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func cmpOrDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
