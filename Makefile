@@ -6,7 +6,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 PURE_PKGS = $$($(GO) list ./... | grep -v '/gui')
 BIN := bin
 
-.PHONY: all deps build run test vet unit bench cross fuzz packages clean
+.PHONY: all deps build run test vet unit bench cross fuzz packages clean screenshots
 
 all: build
 
@@ -52,6 +52,10 @@ cross:
 # VERSION=1.4.0 SIGN_KEY=release.key make packages; without SIGN_KEY a development key signs.
 packages: deps
 	@scripts/packages.sh
+
+# A PNG of every screen of the desktop app, on the demo data, under Xvfb (docs/screenshots/).
+screenshots: deps
+	@scripts/screenshots.sh docs/screenshots
 
 clean:
 	rm -rf $(BIN)
