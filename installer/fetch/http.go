@@ -16,6 +16,16 @@ func (s *httpSource) open(ctx context.Context, u string, off int64, validator st
 	if err != nil {
 		return nil, &permanent{fmt.Errorf("bad mirror URL %s: %w", redact(u), err)}
 	}
+	setRange(req, off, validator)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("requesting %s: %w", redact(u), err)
+	}
+	return answer(resp, redact(u), off, size)
+}
+
+// setRange asks for the file from byte off, and for all of it if it no longer matches validator.
+func setRange(req *http.Request, off int64, validator string) {
 	// Ranges must count the bytes of the file itself, not of a compressed transfer.
 	req.Header.Set("Accept-Encoding", "identity")
 	if off > 0 {
@@ -24,16 +34,16 @@ func (s *httpSource) open(ctx context.Context, u string, off int64, validator st
 			req.Header.Set("If-Range", validator)
 		}
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("requesting %s: %w", redact(u), err)
-	}
+}
+
+// answer reads the status of a response to a request made with setRange; where names the mirror in
+// errors. It closes the body unless it returns it.
+func answer(resp *http.Response, where string, off, size int64) (*body, error) {
 	b := &body{ReadCloser: resp.Body, validator: validatorOf(resp.Header)}
 	fail := func(err error) (*body, error) {
 		resp.Body.Close()
 		return nil, err
 	}
-	where := redact(u)
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 		if resp.ContentLength >= 0 && resp.ContentLength != size {
