@@ -8,8 +8,10 @@
 // http and https are our own code rather than go-getter's HTTP getter, because that getter can neither
 // send If-Range (so it cannot resume safely against a file that changed on the server) nor hand us the
 // bytes as they stream (so the hash would need a second pass over the whole file). file:// URLs are
-// copied directly with the same streaming hash. Every other scheme go-getter knows (and s3:// once its
-// getter is added to Fetcher.Getters) is fetched by go-getter into the partial file and hashed once.
+// copied directly with the same streaming hash. s3:// URLs (and go-getter's s3::https://… form) are
+// plain HTTP requests signed with AWS Signature Version 4 by this package, so they resume and hash
+// like https; go-getter keeps its s3 getter in a module of its own that would bring in the AWS SDK.
+// Every other scheme go-getter knows is fetched by go-getter into the partial file and hashed once.
 package fetch
 
 import (
@@ -39,7 +41,7 @@ const (
 
 // Request names one package file: where to get it and what it must be.
 type Request struct {
-	URLs   []string // mirrors, tried in order: http(s)://, file://, and what go-getter supports
+	URLs   []string // mirrors, tried in order: http(s)://, file://, s3://, and what go-getter supports
 	Size   int64    // expected size in bytes (>0)
 	SHA256 string   // expected hex digest
 }
@@ -66,9 +68,11 @@ type Fetcher struct {
 	BaseDelay, MaxDelay time.Duration
 	Progress            func(Progress) // called at most ~10 times a second, and at the end
 	Logger              *slog.Logger
-	// Getters fetch the schemes that are neither http(s) nor file (go-getter's defaults when nil).
-	// go-getter v2 keeps s3 in a module of its own: add its getter here to fetch s3:// URLs.
+	// Getters fetch the schemes that are neither http(s), file nor s3 (go-getter's defaults when nil).
 	Getters []getter.Getter
+	// Env looks up the AWS settings of s3 mirrors (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+	// AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION); os.Getenv when nil.
+	Env func(key string) string
 
 	// mu guards keys, the per-hash locks that keep two Fetch calls off the same partial file.
 	mu   sync.Mutex
@@ -174,6 +178,13 @@ func (f *Fetcher) cacheCap() int64 {
 	return DefaultCacheCap
 }
 
+func (f *Fetcher) env() func(string) string {
+	if f.Env != nil {
+		return f.Env
+	}
+	return os.Getenv
+}
+
 func (f *Fetcher) readTimeout() time.Duration {
 	if f.ReadTimeout > 0 {
 		return f.ReadTimeout
@@ -254,8 +265,12 @@ func (f *Fetcher) lock(ctx context.Context, sha string) (unlock func()) {
 	}
 }
 
-// redact drops the user info and query of a URL (pre-signed URLs carry secrets there) for messages.
+// redact drops the user info and query of a URL (pre-signed URLs carry secrets there) for messages,
+// also behind a go-getter prefix such as s3::.
 func redact(raw string) string {
+	if forced, inner, ok := strings.Cut(raw, "::"); ok && forced != "" && !strings.ContainsAny(forced, ":/?#[@") {
+		return forced + "::" + redact(inner)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw

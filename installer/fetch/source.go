@@ -44,6 +44,8 @@ func (d *download) sourceFor(u string) source {
 		return &httpSource{client: d.f.client()}
 	case "file":
 		return fileSource{}
+	case "s3": // s3://bucket/key and go-getter's s3::https://… alike
+		return newS3Source(d.f.client(), d.f.env())
 	default:
 		return &getterSource{getters: d.f.getters()}
 	}
