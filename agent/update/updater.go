@@ -66,6 +66,7 @@ type Updater struct {
 	apply    chan *Staged  // Run hands a staged update to the service loop here
 	poke     chan struct{} // a staged update wants Run to look at the jobs now
 	sem      chan struct{} // one check at a time
+	idlePoll time.Duration // how often Run looks at the jobs while an update waits; tests shorten it
 
 	mu       sync.Mutex // guards the fields that follow
 	status   apitype.UpdateStatus
@@ -73,7 +74,8 @@ type Updater struct {
 	stagedAt time.Time
 }
 
-// Polling of the job state while a staged update waits; the agent has no "idle" event.
+// idlePoll is how often the job state is looked at while a staged update waits; the agent has
+// no "idle" event.
 const idlePoll = 5 * time.Second
 
 // New returns an updater. A configuration that turns updates off is not an error: the updater
@@ -115,6 +117,8 @@ func New(o Options) (*Updater, error) {
 		apply: make(chan *Staged),
 		poke:  make(chan struct{}, 1),
 		sem:   make(chan struct{}, 1),
+
+		idlePoll: idlePoll,
 	}
 	switch {
 	case o.Trial:
@@ -167,7 +171,7 @@ func (u *Updater) Run(ctx context.Context) {
 	check := time.NewTimer(u.o.FirstCheck)
 	defer check.Stop()
 	u.setStatus(func(s *apitype.UpdateStatus) { s.NextCheck = time.Now().Add(u.o.FirstCheck).UTC() })
-	idle := time.NewTicker(idlePoll)
+	idle := time.NewTicker(u.idlePoll)
 	defer idle.Stop()
 	for {
 		select {
