@@ -116,6 +116,7 @@ func newRootCmd(sio stdio, env marketEnv) *cobra.Command {
 		newWatchCmd(g),
 		newLogsCmd(g),
 		newCancelCmd(g),
+		g.newAgentCmd(),
 	)
 	root.AddCommand(g.marketCommands()...)
 	return root
