@@ -127,10 +127,16 @@ func (s *Switcher) Switch(ctx context.Context, st *Staged) error {
 	}
 	_ = atomicfile.SyncDir(filepath.Dir(s.Exe))
 	rec.Pending = nil
-	rec.addFailed(to, reason, time.Now())
 	rec.Last = fmt.Sprintf("rolled back from %s to %s at %s: %s", to, s.From, time.Now().UTC().Format(time.RFC3339), reason)
+	interrupted := ctx.Err() != nil
+	if !interrupted { // a stop during the trial says nothing about the new version: try it again later
+		rec.addFailed(to, reason, time.Now())
+	}
 	if err := saveRecord(s.StateDir, rec); err != nil {
 		log.Warn("agent update: recording the rollback", "err", err)
+	}
+	if interrupted {
+		return fmt.Errorf("the update to %s was interrupted during its trial; the previous binary was put back: %w", to, ctx.Err())
 	}
 	return &HealthError{Version: to, Reason: reason}
 }

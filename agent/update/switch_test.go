@@ -84,3 +84,32 @@ while :; do sleep 0.05; done`, version, filepath.Join(stateDir, HealthFile), fil
 		})
 	}
 }
+
+func TestSwitchInterrupted(t *testing.T) {
+	t.Parallel()
+	dir, stateDir := t.TempDir(), t.TempDir()
+	exe := filepath.Join(dir, "iscdesk-agent")
+	require.NoError(t, os.WriteFile(exe, []byte("old agent"), 0o755))
+	bin := script("while :; do sleep 0.05; done")
+	ctx, cancel := context.WithCancel(context.Background())
+	sw := Switcher{Exe: exe, StateDir: stateDir, From: "1.0.0", HealthTimeout: time.Minute}
+	go func() {
+		// The stop comes once the trial runs: the binary is swapped by then. Polled, with a deadline.
+		defer cancel()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+			if got, _ := os.ReadFile(exe); string(got) == string(bin) {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	err := sw.Switch(ctx, &Staged{Release: Release{Version: "2.0.0"}, Binary: bin, Sum: sha256.Sum256(bin)})
+	require.ErrorIs(t, err, context.Canceled)
+	got, _ := os.ReadFile(exe)
+	assert.Equal(t, "old agent", string(got))
+	rec, err := loadRecord(stateDir)
+	require.NoError(t, err)
+	assert.Empty(t, rec.Failed, "an interrupted trial does not mark the version as failed")
+	assert.Nil(t, rec.Pending)
+}
