@@ -1,37 +1,20 @@
 package localapi
 
 import (
-	"fmt"
-	"net"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
-// hasPeerCreds: darwin reports the peer of a unix socket (LOCAL_PEERCRED), so the socket may be 0666.
-const hasPeerCreds = true
+const peerCredOption = "LOCAL_PEERCRED"
 
-// peerOf asks the kernel who is on the other end of c: the credentials the peer had at connect().
-func peerOf(c net.Conn) (Peer, error) {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return Peer{}, fmt.Errorf("connection from %s is not a unix socket; the caller cannot be identified", c.RemoteAddr())
-	}
-	raw, err := uc.SyscallConn()
+// peerCred reads the peer's uid and groups with LOCAL_PEERCRED; darwin reports no pid there.
+func peerCred(fd int) (uint32, Peer, error) {
+	cred, err := unix.GetsockoptXucred(fd, unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
 	if err != nil {
-		return Peer{}, fmt.Errorf("reading the caller's credentials: %w", err)
+		return 0, Peer{}, err
 	}
-	var cred *unix.Xucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptXucred(int(fd), unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
-	}); err != nil {
-		return Peer{}, fmt.Errorf("reading the caller's credentials: %w", err)
-	}
-	if credErr != nil {
-		return Peer{}, fmt.Errorf("reading the caller's credentials (LOCAL_PEERCRED): %w", credErr)
-	}
-	p := Peer{UID: strconv.FormatUint(uint64(cred.Uid), 10), Admin: cred.Uid == 0}
+	var p Peer
 	n := min(int(cred.Ngroups), len(cred.Groups))
 	for i, g := range cred.Groups[:n] {
 		s := strconv.FormatUint(uint64(g), 10)
@@ -40,5 +23,5 @@ func peerOf(c net.Conn) (Peer, error) {
 		}
 		p.Groups = append(p.Groups, s)
 	}
-	return p, nil
+	return cred.Uid, p, nil
 }
