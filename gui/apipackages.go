@@ -46,7 +46,7 @@ func newAPIPackagesScreen(u *UI) Screen {
 			return collectMax(u.market.APIPackages(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
 	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
 	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
 	s.cards = container.NewVBox()
 	top := container.NewBorder(nil, nil, nil, reload, s.status)

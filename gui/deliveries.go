@@ -57,7 +57,7 @@ func newDeliveriesScreen(u *UI) Screen {
 			return collectMax(u.market.HardwareDeliveries(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
 	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
 	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {
 		s.images.refresh(true)
 		s.hardware.refresh(true)
@@ -157,7 +157,7 @@ func newImageRow() fyne.CanvasObject {
 	billing.Truncation = fyne.TextTruncateEllipsis
 	state := widget.NewLabelWithStyle("Provisioning", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	copyID := widget.NewButtonWithIcon("Copy ID", theme.ContentCopyIcon(), nil)
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.StorageIcon()), container.NewHBox(state, copyID),
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.StorageIcon()), container.NewVBox(state, copyID),
 		container.NewVBox(name, id, billing))
 }
 
@@ -210,8 +210,6 @@ func imageStateImportance(state string) widget.Importance {
 		return widget.SuccessImportance
 	case api.ImageExpired:
 		return widget.WarningImportance
-	case api.ImageReleased:
-		return widget.LowImportance
 	}
 	return widget.MediumImportance
 }
@@ -260,8 +258,6 @@ func hardwareStateImportance(state string) widget.Importance {
 	switch state {
 	case api.HardwareDelivered:
 		return widget.SuccessImportance
-	case api.HardwareReturned, api.HardwareRefunded:
-		return widget.LowImportance
 	}
 	return widget.MediumImportance
 }
@@ -290,6 +286,11 @@ func (s *deliveriesScreen) updateHardwareDetail() {
 	s.hwLine.Importance = hardwareStateImportance(d.State)
 	s.hwLine.Refresh()
 	s.hwReview.SetText(reviewText(d.Unsubscribe, d.Currency))
+	if d.Unsubscribe == nil {
+		s.hwReview.Hide()
+	} else {
+		s.hwReview.Show()
+	}
 	if d.Unsubscribe != nil && d.Unsubscribe.ReviewState == api.ReviewRejected {
 		s.hwReview.Importance = widget.DangerImportance
 	} else {
@@ -312,10 +313,10 @@ func (s *deliveriesScreen) updateHardwareDetail() {
 		{"Delivered", dayTime(ptrTime(d.DeliveredAt))},
 	}
 	if u := d.Unsubscribe; u != nil {
-		facts = append(facts, [2]string{"Request reason", u.Reason})
 		if u.ReturnTracking != "" {
 			facts = append(facts, [2]string{"Return tracking", u.ReturnTracking})
 		}
+		facts = append(facts, [2]string{"Request reason", u.Reason}) // last: it may wrap
 	}
 	s.hwFacts.Objects = factObjects(facts)
 	s.hwFacts.Refresh()

@@ -22,8 +22,9 @@ func init() { screens = append(screens, screenEntry{order: 30, build: newLicense
 
 const licensesTitle = "Licenses"
 
-// licenseWaitInterval is how often a pending license is asked after.
-const licenseWaitInterval = time.Second
+// licenseWaitInterval is how often a pending license is asked after; the notification stream
+// usually says it sooner.
+const licenseWaitInterval = 2 * time.Second
 
 // licensesScreen lists the tenant's licenses; it applies for new ones (bound to this device's
 // fingerprint), follows them until issued and installs the issued file where the software finds it.
@@ -66,7 +67,7 @@ func newLicensesScreen(u *UI) Screen {
 	s.apply.Importance = widget.HighImportance
 	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
 	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
 
 	s.list = widget.NewList(func() int { return len(s.view.items) }, newLicenseRow, s.bindRow)
 	s.list.OnSelected = func(id widget.ListItemID) {
@@ -99,7 +100,7 @@ func newLicensesScreen(u *UI) Screen {
 	emptyText.Alignment = fyne.TextAlignCenter
 	s.empty = container.NewCenter(emptyText)
 
-	top := container.NewBorder(nil, s.status, nil, container.NewHBox(s.apply, reload), layout.NewSpacer())
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.apply, reload), s.status)
 	right := container.NewStack(container.NewPadded(container.NewVScroll(s.detail)), s.empty)
 	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
 	split.Offset = 0.55
@@ -226,8 +227,11 @@ func (s *licensesScreen) updateDetail() {
 	state := map[string]string{
 		api.LicensePending:  "Waiting for the marketplace to issue this license. It usually takes a few seconds; you can leave this screen.",
 		api.LicenseRejected: "The marketplace rejected this application: " + cmpOrDash(l.Reason) + ". Apply again with other dates, or ask your administrator.",
-		api.LicenseIssued:   "Issued " + dayTime(ptrTime(l.IssuedAt)) + ". " + badge + ".",
+		api.LicenseIssued:   "Issued " + dayTime(ptrTime(l.IssuedAt)) + ", valid until " + day(l.ExpiresAt) + ".",
 	}[l.State]
+	if l.State == api.LicenseIssued && badge != "Issued" {
+		state = badge + ". " + state
+	}
 	if l.State == api.LicenseIssued && imp == widget.WarningImportance {
 		state += " Apply for a new license before it ends, so that the software keeps running."
 	}
@@ -256,9 +260,9 @@ func (s *licensesScreen) updateDetail() {
 		{"Product", l.Product},
 		{"Valid from", dayTime(l.EffectiveAt)},
 		{"Valid until", dayTime(l.ExpiresAt)},
-		{"Bound to", l.Fingerprint},
 		{"Applied", dayTime(l.CreatedAt)},
 	}
+	facts = append(facts, fingerprintFacts(l.Fingerprint)...)
 	if l.State == api.LicenseIssued {
 		facts = append(facts, [2]string{"Delivered as", words(cmpOrDash(l.Kind))})
 		if l.FileName != "" {
@@ -268,6 +272,15 @@ func (s *licensesScreen) updateDetail() {
 	}
 	s.facts.Objects = factObjects(facts)
 	s.facts.Refresh()
+}
+
+// fingerprintFacts shows a "MAC|disk|board|cpu" fingerprint one part a row, short enough not to wrap.
+func fingerprintFacts(fp string) [][2]string {
+	parts := strings.SplitN(fp, "|", 4)
+	if len(parts) != 4 {
+		return [][2]string{{"Bound to", fp}}
+	}
+	return [][2]string{{"Bound to MAC", parts[0]}, {"Disk", parts[1]}, {"Board", parts[2]}, {"CPU", parts[3]}}
 }
 
 func ptrTime(t *time.Time) time.Time {

@@ -146,3 +146,17 @@ func cleanPart(v string) string {
 	}
 	return v
 }
+
+// valueAfter finds the first line of a tool's output that starts with key and returns what
+// follows, without the ":" or "=" and quotes: `Volume UUID:   AB-12` and `"IOPlatformSerialNumber" = "C02X"`.
+func valueAfter(text, key string) string {
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), key)
+		if !ok {
+			continue
+		}
+		rest = strings.TrimLeft(strings.TrimSpace(rest), ":=")
+		return strings.Trim(strings.TrimSpace(rest), `"`)
+	}
+	return ""
+}

@@ -1,11 +1,8 @@
 package gui
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os/exec"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,20 +13,13 @@ func newHardwareProbe() hardwareProbe { return macProbe{} }
 // volume, sysctl for the CPU.
 type macProbe struct{}
 
-// toolField runs name with args and returns the value after the first line that starts with key.
+// toolField runs name with args and returns the value of key in its output (see valueAfter).
 func toolField(ctx context.Context, key string, name string, args ...string) string {
 	out, err := exec.CommandContext(ctx, name, args...).Output()
 	if err != nil {
 		return ""
 	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			return strings.Trim(strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":=")), `"`)
-		}
-	}
-	return ""
+	return valueAfter(string(out), key)
 }
 
 func (macProbe) diskID(ctx context.Context) string {

@@ -92,3 +92,16 @@ func TestDeviceFingerprintHere(t *testing.T) {
 		assert.NotEmpty(t, p)
 	}
 }
+
+func TestValueAfter(t *testing.T) {
+	ioreg := "+-o J314sAP  <class IOPlatformExpertDevice>\n    {\n      \"IOPlatformUUID\" = \"5A1B\"\n      \"IOPlatformSerialNumber\" = \"C02XK1ABJGH5\"\n    }\n"
+	diskutil := "   Device Identifier:         disk3s1s1\n   Volume UUID:               7C5D1F2E-0000-4B1A\n   Disk / Partition UUID:     X\n"
+	for _, tc := range []struct{ text, key, want string }{
+		{ioreg, `"IOPlatformSerialNumber"`, "C02XK1ABJGH5"},
+		{diskutil, "Volume UUID", "7C5D1F2E-0000-4B1A"},
+		{diskutil, "Serial", ""},
+		{"", "Volume UUID", ""},
+	} {
+		assert.Equal(t, tc.want, valueAfter(tc.text, tc.key), "key %s", tc.key)
+	}
+}

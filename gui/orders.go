@@ -2,6 +2,7 @@ package gui
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -34,6 +35,7 @@ type ordersScreen struct {
 	kind, state  *widget.Select
 	export       *widget.Button
 	count        *widget.Label
+	toolbar      *fyne.Container // refreshed when the count's width changes
 	status       *widget.Label
 	list         *widget.List
 	detailTitle  *widget.Label
@@ -67,7 +69,7 @@ func newOrdersScreen(u *UI) Screen {
 	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
 	s.count = widget.NewLabel("")
 	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
 
 	s.list = widget.NewList(func() int { return len(s.shown) }, newOrderRow, s.bindRow)
 	s.list.OnSelected = func(id widget.ListItemID) {
@@ -88,8 +90,8 @@ func newOrdersScreen(u *UI) Screen {
 	emptyText.Alignment = fyne.TextAlignCenter
 	s.empty = container.NewCenter(emptyText)
 
-	filters := container.NewHBox(s.kind, s.state, s.count, s.export, reload)
-	top := container.NewBorder(nil, s.status, nil, filters, s.search)
+	s.toolbar = container.NewBorder(nil, nil, nil, container.NewHBox(s.kind, s.state, s.count, s.export, reload), s.search)
+	top := container.NewVBox(s.toolbar, s.status)
 	right := container.NewStack(container.NewPadded(container.NewVScroll(s.detail)), s.empty)
 	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
 	split.Offset = 0.6
@@ -148,7 +150,7 @@ func filterValue(sel *widget.Select, values []string) string {
 
 // refilter applies the filters and the search, keeping the selection when it is still shown.
 func (s *ordersScreen) refilter() {
-	if s.list == nil || s.kind == nil || s.state == nil || s.count == nil {
+	if s.list == nil || s.kind == nil || s.state == nil || s.toolbar == nil {
 		return // still being built
 	}
 	s.shown = filterOrders(s.view.items, filterValue(s.kind, orderKinds), filterValue(s.state, orderStates), s.search.Text)
@@ -156,7 +158,10 @@ func (s *ordersScreen) refilter() {
 	if i := slices.IndexFunc(s.shown, func(o api.Order) bool { return o.ID == s.selected }); i >= 0 {
 		s.list.Select(i)
 	}
-	s.count.SetText(fmt.Sprintf("%d of %d", len(s.shown), len(s.view.items)))
+	if count := fmt.Sprintf("%d of %d", len(s.shown), len(s.view.items)); count != s.count.Text {
+		s.count.SetText(count)
+		s.toolbar.Refresh()
+	}
 	s.export.Disable()
 	if len(s.shown) > 0 {
 		s.export.Enable()
@@ -206,6 +211,9 @@ func (s *ordersScreen) updateDetail() {
 		{"Ordered", dayTime(o.CreatedAt)},
 		{"Last change", dayTime(o.UpdatedAt)},
 		{"Ordered by", o.UserID},
+	}
+	if me := s.u.me; me != nil && me.UserID == o.UserID {
+		facts[len(facts)-1][1] = "You (" + cmp.Or(me.DisplayName, me.Username) + ")"
 	}
 	s.detailFacts.Objects = factObjects(facts)
 	s.detailFacts.Refresh()

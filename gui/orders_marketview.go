@@ -105,19 +105,19 @@ func (v *marketView[T]) status() (string, widget.Importance) {
 	case v.cut:
 		return "Showing the newest " + strconv.Itoa(marketViewMaxRows) + " " + v.what + "; use the filters to find older ones.", widget.MediumImportance
 	default:
-		return "Updated at " + v.loadedAt.Local().Format("15:04") + ".", widget.LowImportance
+		return "Updated at " + v.loadedAt.Local().Format("15:04") + ".", widget.MediumImportance
 	}
 }
 
-// collectMax gathers up to max items of a list.
-func collectMax[T any](seq iter.Seq2[T, error], max int) ([]T, error) {
+// collectMax gathers up to limit items of a list.
+func collectMax[T any](seq iter.Seq2[T, error], limit int) ([]T, error) {
 	var out []T
 	for item, err := range seq {
 		if err != nil {
 			return out, err
 		}
 		out = append(out, item)
-		if len(out) >= max {
+		if len(out) >= limit {
 			break
 		}
 	}
