@@ -27,6 +27,7 @@ type signInScreen struct {
 	heading, detail, link *widget.Label
 	signIn, cancel        *widget.Button
 	signOut               *widget.Button
+	box                   *fyne.Container
 	content               fyne.CanvasObject
 
 	// UI thread.
@@ -47,11 +48,12 @@ func newSignInScreen(u *UI) Screen {
 	s.signIn.Importance = widget.HighImportance
 	s.cancel = widget.NewButton("Cancel", s.cancelLogin)
 	s.signOut = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), s.logout)
-	card := widget.NewCard("", "", container.NewVBox(
+	s.box = container.NewVBox(
 		container.NewHBox(widget.NewIcon(theme.AccountIcon()), s.heading),
 		s.detail, s.link,
 		container.NewHBox(s.signIn, s.cancel, s.signOut),
-	))
+	)
+	card := widget.NewCard("", "", s.box)
 	s.content = container.NewVBox(container.NewGridWrap(fyne.NewSize(620, 10)), container.NewCenter(container.NewGridWrap(fyne.NewSize(620, 260), card)))
 	return s
 }
@@ -61,6 +63,7 @@ func (s *signInScreen) Icon() fyne.Resource        { return theme.AccountIcon() 
 func (s *signInScreen) Content() fyne.CanvasObject { return s.content }
 
 func (s *signInScreen) Refresh() {
+	defer s.box.Refresh() // lay out again what was shown or hidden
 	u := s.u
 	base := u.market.BaseURL()
 	switch {

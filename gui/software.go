@@ -41,8 +41,9 @@ type softwareScreen struct {
 	progress                                       *widget.ProgressBar
 	install, uninstall, repair, overwrite, cancel  *widget.Button
 	showLog                                        *widget.Button
-	detail, empty                                  fyne.CanvasObject
-	content                                        fyne.CanvasObject
+	detail, top, buttons                           *fyne.Container
+	empty                                          fyne.CanvasObject
+	content                                        *fyne.Container
 
 	// UI thread.
 	items    []swItem
@@ -100,12 +101,13 @@ func newSoftwareScreen(u *UI) Screen {
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.cancelJob)
 	s.showLog = widget.NewButtonWithIcon("Show log", theme.DocumentIcon(), s.openLog)
 
-	buttons := container.NewGridWithColumns(3, s.install, s.uninstall, s.repair, s.overwrite, s.cancel, s.showLog)
+	// Wrapped: the pane stays narrow enough for the list beside it, whatever is offered.
+	s.buttons = container.NewGridWrap(fyne.NewSize(170, s.install.MinSize().Height), s.install, s.uninstall, s.repair, s.overwrite, s.cancel, s.showLog)
 	s.detail = container.NewVBox(
 		container.NewHBox(widget.NewIcon(theme.ComputerIcon()), container.NewVBox(s.name, s.sub)),
 		widget.NewSeparator(),
 		s.status, s.progress, s.progressLine, s.reboot,
-		buttons,
+		s.buttons,
 		widget.NewSeparator(),
 		s.facts,
 	)
@@ -113,12 +115,12 @@ func newSoftwareScreen(u *UI) Screen {
 	emptyText.Alignment = fyne.TextAlignCenter
 	s.empty = container.NewCenter(emptyText)
 
-	top := container.NewBorder(nil, s.hint, nil, container.NewHBox(s.filter, s.count), s.search)
+	s.top = container.NewBorder(nil, s.hint, nil, container.NewHBox(s.filter, s.count), s.search)
 	// No scroll around the pane: wrapped labels in a scroll measure themselves one word wide.
 	right := container.NewStack(container.NewPadded(s.detail), s.empty)
 	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
 	split.Offset = 0.58
-	s.content = container.NewBorder(top, nil, nil, nil, split)
+	s.content = container.NewBorder(s.top, nil, nil, nil, split)
 	return s
 }
 
@@ -187,6 +189,7 @@ func (s *softwareScreen) redraw() {
 	default:
 		s.hint.Hide()
 	}
+	s.content.Refresh() // a child shown or hidden changes the layout only on its container's refresh
 	s.list.Refresh()
 	s.updateDetail()
 }
@@ -209,13 +212,18 @@ func (s *softwareScreen) updateDetail() {
 		s.empty.Show()
 		return
 	}
-	s.empty.Hide()
-	s.detail.Show()
+	if !s.detail.Visible() {
+		s.empty.Hide()
+		s.detail.Show()
+	}
 	u := s.u
 	j := u.jobOf(it.ID)
 	s.name.SetText(it.Name)
 	s.sub.SetText(joinNonEmpty(" · ", it.Publisher, it.ID))
 	text, _ := itemStatus(it, j)
+	if j != nil && !j.Final() {
+		text = actionWord(j.Action) + " " + it.Name // the line under the bar has the details
+	}
 	if p := s.pending[it.ID]; p != "" {
 		text = p
 	}
@@ -248,13 +256,15 @@ func (s *softwareScreen) updateDetail() {
 	if s.pending[it.ID] != "" {
 		a = actions{log: a.log}
 	}
-	setEnabled(s.install, a.install)
-	setEnabled(s.uninstall, a.uninstall)
-	setEnabled(s.repair, a.repair)
-	setEnabled(s.overwrite, a.overwrite)
-	setEnabled(s.cancel, a.cancel)
-	setEnabled(s.showLog, a.log)
+	// Only what can be done is shown, as in a store app; Install stays, greyed, when it cannot be.
+	showIf(s.install, a.install, !a.uninstall && !a.cancel)
+	showIf(s.uninstall, a.uninstall, false)
+	showIf(s.repair, a.repair, false)
+	showIf(s.overwrite, a.overwrite, false)
+	showIf(s.cancel, a.cancel, false)
+	showIf(s.showLog, a.log, false)
 	s.facts.SetText(factsText(it, j))
+	s.detail.Refresh()
 }
 
 func jobAction(j *apitype.Job) apitype.Action {
@@ -309,6 +319,16 @@ func factsText(it *swItem, j *apitype.Job) string {
 	return strings.Join(lines, "\n")
 }
 
+// showIf shows b enabled when on, else hides it, or shows it disabled when keep.
+func showIf(b *widget.Button, on, keep bool) {
+	setEnabled(b, on)
+	if on || keep {
+		b.Show()
+	} else {
+		b.Hide()
+	}
+}
+
 func setEnabled(b *widget.Button, on bool) {
 	if on {
 		b.Enable()
@@ -356,7 +376,7 @@ func (s *softwareScreen) bindRow(id widget.ListItemID, o fyne.CanvasObject) {
 	it := &s.items[s.shown[id]]
 	j := s.u.jobOf(it.ID)
 	r := o.(*softwareRow)
-	r.name.SetText(joinNonEmpty(" — ", it.Name, it.Publisher))
+	r.name.SetText(it.Name)
 	status, kind := itemStatus(it, j)
 	if p := s.pending[it.ID]; p != "" {
 		status, kind = p, statusBusy
