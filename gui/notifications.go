@@ -21,7 +21,7 @@ type notificationsScreen struct {
 	list    *widget.List
 	empty   *widget.Label
 	markAll *widget.Button
-	content fyne.CanvasObject
+	content *fyne.Container
 }
 
 func newNotificationsScreen(u *UI) Screen {
@@ -60,9 +60,10 @@ func newNotificationsScreen(u *UI) Screen {
 		}
 	}
 	s.empty = widget.NewLabel("Nothing yet. Finished installs, issued licenses, order updates and quota alerts appear here.")
-	s.empty.Wrapping = fyne.TextWrapWord
+	s.empty.Alignment = fyne.TextAlignCenter
 	s.markAll = widget.NewButtonWithIcon("Mark all as read", theme.ConfirmIcon(), s.markAllRead)
-	s.content = container.NewBorder(container.NewHBox(s.empty, spacer(), s.markAll), nil, nil, nil, s.list)
+	s.content = container.NewBorder(container.NewHBox(spacer(), s.markAll), nil, nil, nil,
+		container.NewStack(s.list, container.NewCenter(s.empty)))
 	return s
 }
 
@@ -83,7 +84,7 @@ func (s *notificationsScreen) Refresh() {
 		s.empty.Hide()
 	}
 	setEnabled(s.markAll, s.u.unread() > 0)
-	s.list.Refresh()
+	s.content.Refresh() // lays out again what was shown or hidden, and redraws the rows
 }
 
 // markAllRead marks every notice read here and at the marketplace.
