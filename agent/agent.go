@@ -51,6 +51,9 @@ type Config struct {
 	// RetryBackoff and MaxRetries tune the retries of "retry later" outcomes (the engine's defaults when unset).
 	RetryBackoff func(retry int) time.Duration
 	MaxRetries   int
+	// LicenseEnv sets the variables of packages that find their license through one; default the
+	// OS's machine-wide place for Mode (see license_env_*.go).
+	LicenseEnv EnvSetter
 }
 
 // Agent is the service object. Its methods are safe for concurrent use.
@@ -58,6 +61,7 @@ type Agent struct {
 	cfg     Config
 	eng     *engine.Engine
 	bus     *events.Bus
+	lic     *licenses
 	log     *slog.Logger
 	started time.Time
 
@@ -139,6 +143,8 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.eng = eng
 	a.bus = events.New(events.DefaultSize, epoch)
+	a.lic = newLicenses(cfg, eng, a.bus)
+	a.lic.sweep()
 	return a, nil
 }
 

@@ -8,6 +8,7 @@ const (
 	CodeTicketRefused = "ticket_refused" // the ticket is unsigned, altered, expired, for another machine or a downgrade
 	CodeConflict      = "conflict"       // the product already has a job, or the job has ended
 	CodeNotFound      = "not_found"      // no such job or installed product
+	CodeRefused       = "refused"        // the package's license rule puts the license nowhere the agent may write
 )
 
 // Error is a request the agent will not take, with a code the API maps to a status and the field at
@@ -27,8 +28,8 @@ func (e *Error) HTTPStatus() int {
 	switch e.Code {
 	case CodeBadRequest:
 		return http.StatusBadRequest
-	case CodeTicketRefused:
-		return http.StatusUnprocessableEntity // the request is well-formed; the ticket is not acceptable
+	case CodeTicketRefused, CodeRefused:
+		return http.StatusUnprocessableEntity // the request is well-formed; what it asks is not acceptable
 	case CodeConflict:
 		return http.StatusConflict
 	case CodeNotFound:

@@ -222,6 +222,9 @@ func (a *Agent) work(ctx context.Context, id string, install bool) {
 		call, what = a.eng.Run, "running"
 	}
 	job, err := call(ctx, id)
+	if install {
+		a.lic.afterJob(job) // an uninstall leaves the license the agent placed: remove it
+	}
 	switch {
 	case err == nil:
 		if job != nil {

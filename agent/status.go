@@ -110,6 +110,7 @@ func (a *Agent) Software(ctx context.Context) ([]apitype.Software, error) {
 			api := a.apiJob(j)
 			sw.Job = &api
 		}
+		a.lic.softwareLicense(&sw)
 		out = append(out, sw)
 	}
 	for _, j := range jobs {

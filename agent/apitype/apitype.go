@@ -47,6 +47,11 @@ type Software struct {
 	InstalledAt     time.Time `json:"installed_at,omitempty"`
 	RebootRequired  bool      `json:"reboot_required,omitempty"`
 	Job             *Job      `json:"job,omitempty"` // the running job, or the last one
+	// LicensePath is where the product reads its license file, as its package says (for an env
+	// rule: the file the agent set LicenseEnv to, once it has); LicenseInstalled says the file exists.
+	LicensePath      string `json:"license_path,omitempty"`
+	LicenseEnv       string `json:"license_env,omitempty"`
+	LicenseInstalled bool   `json:"license_installed,omitempty"`
 }
 
 // Action of a job.

@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	s.handle("/v1/jobs/{id}/log", route{methods: map[string]http.HandlerFunc{"GET": s.jobLog}})
 	s.handle("/v1/events", route{methods: map[string]http.HandlerFunc{"GET": s.events}})
 	s.updateRoutes()
+	s.licenseRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "",
 			"no such endpoint: "+r.URL.Path+"; see docs/local-api.md for the endpoints under /v1/"))

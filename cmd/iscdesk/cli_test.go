@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 // fakeAgent is the real local API server on a temporary unix socket, with an in-memory backend.
 type fakeAgent struct {
 	*localapitest.Backend
+	*localapitest.LicenseBroker
 	socket string
 	// subscribed gets a value each time a watcher subscribes to the events.
 	subscribed chan struct{}
@@ -62,9 +63,10 @@ func startFakeAgent(t *testing.T) *fakeAgent {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	f := &fakeAgent{
-		Backend:    localapitest.New(dir),
-		socket:     filepath.Join(dir, "agent.sock"),
-		subscribed: make(chan struct{}, 16),
+		Backend:       localapitest.New(dir),
+		LicenseBroker: localapitest.NewLicenseBroker(),
+		socket:        filepath.Join(dir, "agent.sock"),
+		subscribed:    make(chan struct{}, 16),
 	}
 	ln, err := localapi.Listen(f.socket, localapi.ListenOptions{})
 	require.NoError(t, err)

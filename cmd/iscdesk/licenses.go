@@ -208,10 +208,11 @@ func (g *globals) newLicensesInstallCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install ID [-o FILE]",
 		Short: "Download an issued license, check its SHA-256 and put it where the installed software reads it",
-		Long: "Downloads the license, checks its SHA-256, and writes it to the license path that the installed\n" +
-			"package's manifest declares (inside its install folder, as the agent reports it). The agent has\n" +
-			"no license endpoint yet, so this command writes the file itself, as the user who runs it: run it\n" +
-			"as a user who may write to the install folder. With -o it writes to FILE instead.",
+		Long: "Downloads the license, checks its SHA-256, and hands it to the agent, which writes it where the\n" +
+			"installed package says: its license path inside the install folder, or a file whose path it sets\n" +
+			"machine-wide in the environment variable the package names. This needs install rights (root, an\n" +
+			"administrator or the install group), like installing software. With -o it writes FILE instead, as\n" +
+			"the user who runs it, and the agent is not asked.",
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := g.installLicense(cmd.Context(), args[0], output)

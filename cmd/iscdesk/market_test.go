@@ -280,10 +280,16 @@ func TestLicenseApplyAndInstall(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "next       iscdesk licenses install "+lic.ID)
 
-	placed := decode[licensePlaced](t, env, f.socket, append([]string{"licenses", "install", lic.ID}, mk...)...)
+	// The agent writes it where the package says (the fake: where SetTarget says).
 	want := filepath.Join(installDir, "license", "solver.lic")
+	f.SetTarget("demo-solver", want, "")
+	placed := decode[licensePlaced](t, env, f.socket, append([]string{"licenses", "install", lic.ID}, mk...)...)
 	assert.Equal(t, want, placed.Path)
+	assert.Equal(t, "agent", placed.By)
 	assertFileSHA(t, want, lic.SHA256)
+	require.Len(t, f.Requests(), 1)
+	assert.Equal(t, "demo-solver", f.Requests()[0].Product)
+	assert.Equal(t, lic.SHA256, f.Requests()[0].SHA256)
 
 	other := filepath.Join(t.TempDir(), "copy.lic")
 	r = mcli(t, env, f.socket, append([]string{"licenses", "install", lic.ID, "-o", other}, mk...)...)
@@ -291,10 +297,10 @@ func TestLicenseApplyAndInstall(t *testing.T) {
 	assert.Contains(t, r.stdout, "to "+other)
 	assertFileSHA(t, other, lic.SHA256)
 
-	f.SetSoftware(nil)
+	f.RemoveTarget("demo-solver")
 	r = mcli(t, env, f.socket, append([]string{"licenses", "install", lic.ID}, mk...)...)
 	assert.Equal(t, exitFailed, r.code)
-	assert.Contains(t, r.stderr, "demo-solver is not installed on this machine")
+	assert.Contains(t, r.stderr, "demo-solver is not installed by ISCDesk on this machine")
 }
 
 func assertFileSHA(t *testing.T, path, want string) {
