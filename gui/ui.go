@@ -211,6 +211,10 @@ func (u *UI) buildShell() {
 		},
 	)
 	u.nav.OnSelected = func(id widget.ListItemID) { u.show(id) }
+	if len(u.screens) == 0 {
+		u.win.SetContent(widget.NewLabel("This build has no screens."))
+		return
+	}
 	brand := widget.NewLabelWithStyle("ISCDesk", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	brand.SizeName = theme.SizeNameSubHeadingText
 	side := container.NewBorder(container.NewVBox(brand, widget.NewSeparator()), nil, nil, nil, u.nav)
@@ -218,9 +222,10 @@ func (u *UI) buildShell() {
 	split := container.NewHSplit(side, container.NewPadded(main))
 	split.Offset = 0.18
 	u.win.SetContent(container.NewBorder(u.banners, nil, nil, nil, split))
-	if len(u.screens) > 0 {
-		u.nav.Select(0)
-	}
+	// Open on Software, as a store app opens on its apps; without a session the check in
+	// startMarket moves to Account.
+	u.nav.Select(0)
+	u.showScreen(softwareTitle)
 }
 
 // show makes screen i the visible one. UI thread.
