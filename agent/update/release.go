@@ -10,25 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/iscdesk/iscdesk/installer/manifest"
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
-
-// Release is one agent binary that the marketplace offers, as GET /v1/agent/releases lists it.
-type Release struct {
-	Version     string    `json:"version"`
-	URL         string    `json:"url"`     // absolute, or relative to the marketplace
-	SHA256      string    `json:"sha256"`  // hex of the binary
-	Minisig     string    `json:"minisig"` // the minisign signature file of the binary, as text
-	PublishedAt time.Time `json:"published_at"`
-}
 
 // maxListSize bounds the releases list; a list of a few hundred releases is a few hundred KiB.
 const maxListSize = 4 << 20
 
 // fetchReleases asks the marketplace at base for the releases of goos/goarch on channel.
-func fetchReleases(ctx context.Context, hc *http.Client, base, goos, goarch, channel string) ([]Release, error) {
+func fetchReleases(ctx context.Context, hc *http.Client, base, goos, goarch, channel string) ([]api.AgentRelease, error) {
 	u, err := url.Parse(strings.TrimRight(base, "/") + "/v1/agent/releases")
 	if err != nil {
 		return nil, fmt.Errorf("the marketplace URL %q is not valid: %w", base, err)
@@ -48,7 +39,7 @@ func fetchReleases(ctx context.Context, hc *http.Client, base, goos, goarch, cha
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("asking the marketplace for agent releases: GET %s answered %s: %s", u.Redacted(), resp.Status, strings.TrimSpace(string(body)))
 	}
-	var list []Release
+	var list []api.AgentRelease
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxListSize)).Decode(&list); err != nil {
 		return nil, fmt.Errorf("reading the agent releases from %s: %w", u.Redacted(), err)
 	}
@@ -57,8 +48,8 @@ func fetchReleases(ctx context.Context, hc *http.Client, base, goos, goarch, cha
 
 // pick chooses the release to install: the one named by pin, else the newest. It returns nil when
 // the running version is already the one to have, and a *Error (refused) for a downgrade.
-func pick(list []Release, current, pin, channel string) (*Release, error) {
-	var best *Release
+func pick(list []api.AgentRelease, current, pin, channel string) (*api.AgentRelease, error) {
+	var best *api.AgentRelease
 	for i := range list {
 		r := &list[i]
 		if !manifest.ValidVersion(r.Version) {
@@ -94,7 +85,7 @@ func pick(list []Release, current, pin, channel string) (*Release, error) {
 }
 
 // download reads the release's binary into memory, at most max bytes, and returns it with its SHA-256.
-func download(ctx context.Context, hc *http.Client, base string, r *Release, max int64) ([]byte, [32]byte, error) {
+func download(ctx context.Context, hc *http.Client, base string, r *api.AgentRelease, max int64) ([]byte, [32]byte, error) {
 	var sum [32]byte
 	ref, err := url.Parse(r.URL)
 	if err != nil {

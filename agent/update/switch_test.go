@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 // script is a "new agent" written in sh: it does what a release on trial might do.
@@ -51,7 +53,7 @@ while :; do sleep 0.05; done`, version, filepath.Join(stateDir, HealthFile), fil
 			}
 			bin := tc.binary(stateDir)
 			sw := Switcher{Exe: exe, StateDir: stateDir, From: "1.0.0", HealthTimeout: 2 * time.Second, StopGrace: 10 * time.Second}
-			err := sw.Switch(context.Background(), &Staged{Release: Release{Version: "2.0.0"}, Binary: bin, Sum: sha256.Sum256(bin)})
+			err := sw.Switch(context.Background(), &Staged{Release: api.AgentRelease{Version: "2.0.0"}, Binary: bin, Sum: sha256.Sum256(bin)})
 			rec, rerr := loadRecord(stateDir)
 			require.NoError(t, rerr)
 			assert.Nil(t, rec.Pending, "no switch is left pending")
@@ -104,7 +106,7 @@ func TestSwitchInterrupted(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	err := sw.Switch(ctx, &Staged{Release: Release{Version: "2.0.0"}, Binary: bin, Sum: sha256.Sum256(bin)})
+	err := sw.Switch(ctx, &Staged{Release: api.AgentRelease{Version: "2.0.0"}, Binary: bin, Sum: sha256.Sum256(bin)})
 	require.ErrorIs(t, err, context.Canceled)
 	got, _ := os.ReadFile(exe)
 	assert.Equal(t, "old agent", string(got))

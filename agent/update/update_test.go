@@ -21,11 +21,12 @@ import (
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/config"
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 func TestPick(t *testing.T) {
 	t.Parallel()
-	list := []Release{{Version: "1.2.0"}, {Version: "1.10.0"}, {Version: "latest"}, {Version: "1.9.0"}}
+	list := []api.AgentRelease{{Version: "1.2.0"}, {Version: "1.10.0"}, {Version: "latest"}, {Version: "1.9.0"}}
 	cases := []struct {
 		name, current, pin string
 		want               string // "" for nothing to do
@@ -67,9 +68,9 @@ func newKey(t *testing.T) (minisign.PublicKey, minisign.PrivateKey) {
 	return pub, priv
 }
 
-func release(version string, data []byte, priv minisign.PrivateKey) Release {
+func release(version string, data []byte, priv minisign.PrivateKey) api.AgentRelease {
 	sum := sha256.Sum256(data)
-	return Release{Version: version, URL: "/bin", SHA256: hex.EncodeToString(sum[:]), Minisig: string(minisign.Sign(priv, data))}
+	return api.AgentRelease{Version: version, URL: "/bin", SHA256: hex.EncodeToString(sum[:]), Minisig: string(minisign.Sign(priv, data))}
 }
 
 func TestVerify(t *testing.T) {
@@ -81,18 +82,18 @@ func TestVerify(t *testing.T) {
 	good := release("2.0.0", data, priv)
 	cases := []struct {
 		name string
-		rel  func() Release
+		rel  func() api.AgentRelease
 		keys []minisign.PublicKey
 		code string
 	}{
-		{"signed by a configured key", func() Release { return good }, []minisign.PublicKey{pub}, ""},
-		{"second of two keys (rotation)", func() Release { return good }, []minisign.PublicKey{otherPub, pub}, ""},
-		{"signed by another key", func() Release { return release("2.0.0", data, otherPriv) }, []minisign.PublicKey{pub}, CodeSignature},
-		{"unsigned", func() Release { r := good; r.Minisig = ""; return r }, []minisign.PublicKey{pub}, CodeSignature},
-		{"garbage signature", func() Release { r := good; r.Minisig = "not a signature"; return r }, []minisign.PublicKey{pub}, CodeSignature},
-		{"signature of other bytes", func() Release { r := good; r.Minisig = string(minisign.Sign(priv, []byte("x"))); return r }, []minisign.PublicKey{pub}, CodeSignature},
-		{"checksum mismatch", func() Release { r := good; r.SHA256 = hex.EncodeToString(make([]byte, 32)); return r }, []minisign.PublicKey{pub}, CodeChecksum},
-		{"checksum not hex", func() Release { r := good; r.SHA256 = "zz"; return r }, []minisign.PublicKey{pub}, CodeBadRelease},
+		{"signed by a configured key", func() api.AgentRelease { return good }, []minisign.PublicKey{pub}, ""},
+		{"second of two keys (rotation)", func() api.AgentRelease { return good }, []minisign.PublicKey{otherPub, pub}, ""},
+		{"signed by another key", func() api.AgentRelease { return release("2.0.0", data, otherPriv) }, []minisign.PublicKey{pub}, CodeSignature},
+		{"unsigned", func() api.AgentRelease { r := good; r.Minisig = ""; return r }, []minisign.PublicKey{pub}, CodeSignature},
+		{"garbage signature", func() api.AgentRelease { r := good; r.Minisig = "not a signature"; return r }, []minisign.PublicKey{pub}, CodeSignature},
+		{"signature of other bytes", func() api.AgentRelease { r := good; r.Minisig = string(minisign.Sign(priv, []byte("x"))); return r }, []minisign.PublicKey{pub}, CodeSignature},
+		{"checksum mismatch", func() api.AgentRelease { r := good; r.SHA256 = hex.EncodeToString(make([]byte, 32)); return r }, []minisign.PublicKey{pub}, CodeChecksum},
+		{"checksum not hex", func() api.AgentRelease { r := good; r.SHA256 = "zz"; return r }, []minisign.PublicKey{pub}, CodeBadRelease},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,12 +117,12 @@ type jobs struct{ busy atomic.Bool }
 func (j *jobs) Busy() bool { return j.busy.Load() }
 
 // testMarket serves one release and its binary, and counts the downloads.
-func testMarket(t *testing.T, rel Release, data []byte) (string, *atomic.Int32) {
+func testMarket(t *testing.T, rel api.AgentRelease, data []byte) (string, *atomic.Int32) {
 	t.Helper()
 	var downloads atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/agent/releases", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode([]Release{rel})
+		_ = json.NewEncoder(w).Encode([]api.AgentRelease{rel})
 	})
 	mux.HandleFunc("GET /bin", func(w http.ResponseWriter, _ *http.Request) {
 		downloads.Add(1)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/config"
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 // Jobs is what the updater asks of the agent's core: whether a job is running now.
@@ -53,7 +54,7 @@ type Options struct {
 
 // Staged is a verified binary, ready to be swapped in.
 type Staged struct {
-	Release Release
+	Release api.AgentRelease
 	Binary  []byte
 	Sum     [32]byte
 }

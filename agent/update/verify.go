@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	"aead.dev/minisign"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 // verify checks a downloaded binary against its release entry: the SHA-256 first, then a minisign
 // signature by one of keys. It runs on the bytes in memory, before anything is written.
-func verify(rel *Release, data []byte, sum [32]byte, keys []minisign.PublicKey) error {
+func verify(rel *api.AgentRelease, data []byte, sum [32]byte, keys []minisign.PublicKey) error {
 	want, err := hex.DecodeString(strings.TrimSpace(rel.SHA256))
 	if err != nil || len(want) != len(sum) {
 		return refused(CodeBadRelease, fmt.Sprintf("release %s has no valid sha256 (%q); the marketplace must list the binary's SHA-256 in hex", rel.Version, rel.SHA256), err)

@@ -58,7 +58,7 @@ func buildUpdateBins(t *testing.T) updateBins {
 }
 
 // releaseServer plays the marketplace's GET /v1/agent/releases and the binary download.
-func releaseServer(t *testing.T, rel update.Release, binary []byte) string {
+func releaseServer(t *testing.T, rel api.AgentRelease, binary []byte) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/agent/releases", func(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +66,7 @@ func releaseServer(t *testing.T, rel update.Release, binary []byte) string {
 		assert.Equal(t, runtime.GOARCH, r.URL.Query().Get("arch"))
 		assert.Equal(t, "stable", r.URL.Query().Get("channel"))
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode([]update.Release{rel})
+		_ = json.NewEncoder(w).Encode([]api.AgentRelease{rel})
 	})
 	mux.HandleFunc("GET /agent/iscdesk-agent", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(binary) })
 	srv := httptest.NewServer(mux)
@@ -120,7 +120,7 @@ func startMarket(t *testing.T) *market {
 }
 
 // publishAgent publishes binary as rel through the vendor API, signed with the demo vendor's secret.
-func (m *market) publishAgent(rel update.Release, binary []byte) {
+func (m *market) publishAgent(rel api.AgentRelease, binary []byte) {
 	t := m.t
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(m.data, "vendor.json"))
@@ -162,9 +162,9 @@ func newSigner(t *testing.T) signer {
 }
 
 // release describes binary as version, signed by s.
-func (s signer) release(version string, binary []byte) update.Release {
+func (s signer) release(version string, binary []byte) api.AgentRelease {
 	sum := sha256.Sum256(binary)
-	return update.Release{Version: version, URL: "/agent/iscdesk-agent", SHA256: hex.EncodeToString(sum[:]),
+	return api.AgentRelease{Version: version, URL: "/agent/iscdesk-agent", SHA256: hex.EncodeToString(sum[:]),
 		Minisig: string(minisign.Sign(s.priv, binary)), PublishedAt: time.Now().UTC()}
 }
 
@@ -327,7 +327,7 @@ func TestSelfUpdate(t *testing.T) {
 	unsigned.Minisig = ""
 	refusals := []struct {
 		name string
-		rel  update.Release
+		rel  api.AgentRelease
 		code string
 	}{
 		{"signed by another key", other.release("2.0.0", bins.v2), update.CodeSignature},

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"aead.dev/minisign"
 
@@ -52,30 +51,6 @@ CREATE INDEX agent_releases_target ON agent_releases (os, arch, channel);
 	})
 }
 
-// AgentRelease is one item of GET /v1/agent/releases, what the agent's updater reads.
-type AgentRelease struct {
-	Version     string    `json:"version"`
-	OS          string    `json:"os"`
-	Arch        string    `json:"arch"`
-	Channel     string    `json:"channel"`
-	URL         string    `json:"url"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"`
-	Minisig     string    `json:"minisig"` // the minisign signature file of the binary, as text
-	PublishedAt time.Time `json:"published_at"`
-}
-
-// AgentReleaseUpload is the body of POST /v1/vendor/agent-releases. The vendor signature covers
-// the body, so every field is signed with the binary.
-type AgentReleaseUpload struct {
-	Version string `json:"version"`
-	OS      string `json:"os"`
-	Arch    string `json:"arch"`
-	Channel string `json:"channel"` // default "stable"
-	Minisig string `json:"minisig"`
-	Binary  []byte `json:"binary"` // base64 in JSON
-}
-
 // DefaultAgentChannel is the channel of a release or a query that names none.
 const DefaultAgentChannel = "stable"
 
@@ -106,9 +81,9 @@ FROM agent_releases WHERE os = ? AND arch = ? AND channel = ?`, goos, arch, chan
 		return
 	}
 	defer rows.Close()
-	out := []AgentRelease{}
+	out := []api.AgentRelease{}
 	for rows.Next() {
-		var a AgentRelease
+		var a api.AgentRelease
 		var file string
 		var published int64
 		if err := rows.Scan(&a.Version, &a.OS, &a.Arch, &a.Channel, &file, &a.Size, &a.SHA256, &a.Minisig, &published); err != nil {
@@ -122,7 +97,7 @@ FROM agent_releases WHERE os = ? AND arch = ? AND channel = ?`, goos, arch, chan
 		s.internalError(w, r, err)
 		return
 	}
-	slices.SortFunc(out, func(a, b AgentRelease) int { return manifest.CompareVersions(b.Version, a.Version) }) // newest first
+	slices.SortFunc(out, func(a, b api.AgentRelease) int { return manifest.CompareVersions(b.Version, a.Version) }) // newest first
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -177,7 +152,7 @@ func (s *Server) publishAgentRelease(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", api.VendorBodyHeader, "the body's SHA-256 is not X-Content-SHA256; the upload was changed or cut off, send it again")
 		return
 	}
-	var up AgentReleaseUpload
+	var up api.AgentReleaseUpload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&up); err != nil {
@@ -193,7 +168,7 @@ func (s *Server) publishAgentRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := sha256.Sum256(up.Binary)
-	rel := AgentRelease{Version: up.Version, OS: up.OS, Arch: up.Arch, Channel: up.Channel, Size: int64(len(up.Binary)),
+	rel := api.AgentRelease{Version: up.Version, OS: up.OS, Arch: up.Arch, Channel: up.Channel, Size: int64(len(up.Binary)),
 		SHA256: hex.EncodeToString(sum[:]), Minisig: up.Minisig, PublishedAt: fromMS(ms(s.now()))}
 	file := fmt.Sprintf("iscdesk-agent-%s-%s-%s-%s", up.Channel, up.Version, up.OS, up.Arch)
 	if up.OS == "windows" {
@@ -237,13 +212,13 @@ func (s *Server) publishAgentRelease(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, rel)
 }
 
-func (s *Server) agentReleaseExists(w http.ResponseWriter, up *AgentReleaseUpload) {
+func (s *Server) agentReleaseExists(w http.ResponseWriter, up *api.AgentReleaseUpload) {
 	writeError(w, http.StatusConflict, "release_exists", "version", fmt.Sprintf("agent %s for %s/%s on channel %s is already published; a release is never replaced under agents downloading it, publish a higher version",
 		up.Version, up.OS, up.Arch, up.Channel))
 }
 
 // checkAgentUpload returns the field at fault and why, or "" when the upload is complete.
-func checkAgentUpload(up *AgentReleaseUpload) (field, msg string) {
+func checkAgentUpload(up *api.AgentReleaseUpload) (field, msg string) {
 	switch {
 	case !manifest.ValidVersion(up.Version):
 		return "version", fmt.Sprintf("version %s is not dotted numbers with an optional -suffix, e.g. 1.4.0", quoteClip(up.Version))

@@ -47,11 +47,11 @@ func (e *env) vendorCreds() VendorCredentials {
 	return creds
 }
 
-func signedUpload(t *testing.T, version, goos string, binary []byte) AgentReleaseUpload {
+func signedUpload(t *testing.T, version, goos string, binary []byte) api.AgentReleaseUpload {
 	t.Helper()
 	_, priv, err := minisign.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	return AgentReleaseUpload{Version: version, OS: goos, Arch: "amd64", Minisig: string(minisign.Sign(priv, binary)), Binary: binary}
+	return api.AgentReleaseUpload{Version: version, OS: goos, Arch: "amd64", Minisig: string(minisign.Sign(priv, binary)), Binary: binary}
 }
 
 func TestAgentReleasesPublishListServe(t *testing.T) {
@@ -60,7 +60,7 @@ func TestAgentReleasesPublishListServe(t *testing.T) {
 	creds := e.vendorCreds()
 
 	older, newer := []byte("agent 1.9.0"), []byte("agent 1.10.0")
-	var rel AgentRelease
+	var rel api.AgentRelease
 	decode(t, e.publishAgent(creds, signedUpload(t, "1.9.0", "linux", older)), http.StatusCreated, &rel)
 	assert.Equal(t, DefaultAgentChannel, rel.Channel)
 	decode(t, e.publishAgent(creds, signedUpload(t, "1.10.0", "linux", newer)), http.StatusCreated, &rel)
@@ -68,7 +68,7 @@ func TestAgentReleasesPublishListServe(t *testing.T) {
 	assert.Equal(t, hex.EncodeToString(sum[:]), rel.SHA256)
 	assert.Equal(t, int64(len(newer)), rel.Size)
 
-	var list []AgentRelease
+	var list []api.AgentRelease
 	decode(t, e.do("GET", "/v1/agent/releases?os=linux&arch=amd64&channel=stable", "", nil), http.StatusOK, &list)
 	require.Len(t, list, 2)
 	assert.Equal(t, []string{"1.10.0", "1.9.0"}, []string{list[0].Version, list[1].Version}, "newest first, by version order")
@@ -97,7 +97,7 @@ func TestAgentReleasesRefusals(t *testing.T) {
 	creds := e.vendorCreds()
 	decode(t, e.publishAgent(creds, signedUpload(t, "2.0.0", "linux", []byte("bin"))), http.StatusCreated, nil)
 
-	edit := func(f func(*AgentReleaseUpload)) AgentReleaseUpload {
+	edit := func(f func(*api.AgentReleaseUpload)) api.AgentReleaseUpload {
 		up := signedUpload(t, "3.0.0", "linux", []byte("bin"))
 		f(&up)
 		return up
@@ -111,11 +111,11 @@ func TestAgentReleasesRefusals(t *testing.T) {
 		field  string
 	}{
 		{"same version again", creds, signedUpload(t, "2.0.0", "linux", []byte("other")), http.StatusConflict, "release_exists", "version"},
-		{"bad version", creds, edit(func(u *AgentReleaseUpload) { u.Version = "latest" }), http.StatusBadRequest, "invalid_field", "version"},
-		{"unknown os", creds, edit(func(u *AgentReleaseUpload) { u.OS = "plan9" }), http.StatusBadRequest, "invalid_field", "os"},
-		{"bad channel", creds, edit(func(u *AgentReleaseUpload) { u.Channel = "Beta/1" }), http.StatusBadRequest, "invalid_field", "channel"},
-		{"no signature", creds, edit(func(u *AgentReleaseUpload) { u.Minisig = "" }), http.StatusBadRequest, "invalid_field", "minisig"},
-		{"empty binary", creds, edit(func(u *AgentReleaseUpload) { u.Binary = nil }), http.StatusBadRequest, "invalid_field", "binary"},
+		{"bad version", creds, edit(func(u *api.AgentReleaseUpload) { u.Version = "latest" }), http.StatusBadRequest, "invalid_field", "version"},
+		{"unknown os", creds, edit(func(u *api.AgentReleaseUpload) { u.OS = "plan9" }), http.StatusBadRequest, "invalid_field", "os"},
+		{"bad channel", creds, edit(func(u *api.AgentReleaseUpload) { u.Channel = "Beta/1" }), http.StatusBadRequest, "invalid_field", "channel"},
+		{"no signature", creds, edit(func(u *api.AgentReleaseUpload) { u.Minisig = "" }), http.StatusBadRequest, "invalid_field", "minisig"},
+		{"empty binary", creds, edit(func(u *api.AgentReleaseUpload) { u.Binary = nil }), http.StatusBadRequest, "invalid_field", "binary"},
 		{"unknown field", creds, map[string]any{"version": "3.0.0", "url": "http://x"}, http.StatusBadRequest, "invalid_field", "url"},
 		{"wrong secret", VendorCredentials{creds.AccessKey, "nope"}, signedUpload(t, "3.0.0", "linux", []byte("bin")), http.StatusUnauthorized, "unauthorized", ""},
 	}
@@ -126,7 +126,7 @@ func TestAgentReleasesRefusals(t *testing.T) {
 			assert.Equal(t, tc.field, got.Field, got.Message)
 		})
 	}
-	var list []AgentRelease
+	var list []api.AgentRelease
 	decode(t, e.do("GET", "/v1/agent/releases?os=linux&arch=amd64", "", nil), http.StatusOK, &list)
 	require.Len(t, list, 1, "no refused upload is listed")
 	assert.Equal(t, "2.0.0", list[0].Version)
