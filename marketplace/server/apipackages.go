@@ -40,7 +40,8 @@ func (s *Server) listAPIPackages(w http.ResponseWriter, r *http.Request) {
 	}
 	cond, args := "1 = 1", []any{}
 	if p.After != nil {
-		cond, args = "(created_at < ? OR (created_at = ? AND id < ?))", []any{p.After.At, p.After.At, p.After.ID}
+		// A row value lets SQLite seek the (tenant_id, created_at, id) index, as orders.go does.
+		cond, args = "(created_at, id) < (?, ?)", []any{p.After.At, p.After.ID}
 	}
 	items, err := s.apiPackages(r.Context(), s.db, caller(r).TenantID, cond+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, p.Limit+1)...)
 	if err != nil {

@@ -73,8 +73,8 @@ func (s *Server) listImageDeliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.After != nil {
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, p.After.At, p.After.At, p.After.ID)
+		where = append(where, "(created_at, id) < (?, ?)") // seeks the index, as orders.go does
+		args = append(args, p.After.At, p.After.ID)
 	}
 	items, err := s.imageDeliveries(r.Context(), caller(r).TenantID, where, " ORDER BY created_at DESC, id DESC LIMIT ?", append(args, p.Limit+1)...)
 	if err != nil {
@@ -135,8 +135,8 @@ func (s *Server) listHardwareDeliveries(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if p.After != nil {
-		where = append(where, "(h.created_at < ? OR (h.created_at = ? AND h.id < ?))")
-		args = append(args, p.After.At, p.After.At, p.After.ID)
+		where = append(where, "(h.created_at, h.id) < (?, ?)") // seeks the index, as orders.go does
+		args = append(args, p.After.At, p.After.ID)
 	}
 	items, err := s.hardwareDeliveries(r.Context(), s.db, caller(r).TenantID, where, " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", append(args, p.Limit+1)...)
 	if err != nil {

@@ -169,8 +169,8 @@ func (l *licensing) list(w http.ResponseWriter, r *http.Request) {
 		where, args = append(where, `l.product_id = ?`), append(args, prod)
 	}
 	if p.After != nil {
-		where = append(where, `(l.created_at < ? OR (l.created_at = ? AND l.id < ?))`)
-		args = append(args, p.After.At, p.After.At, p.After.ID)
+		where = append(where, `(l.created_at, l.id) < (?, ?)`) // seeks the index, as orders.go does
+		args = append(args, p.After.At, p.After.ID)
 	}
 	cond := "1 = 1"
 	if len(where) > 0 {
