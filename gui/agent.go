@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	aclient "github.com/iscdesk/iscdesk/agent/client"
@@ -45,9 +46,13 @@ func (u *UI) pollAgent(ctx context.Context) {
 		}
 		wasUp = up
 		u.do(func() {
-			u.agentSt.err = err
+			a := &u.agentSt
+			if err == nil && a.err == nil && reflect.DeepEqual(st, a.status) {
+				return // nothing new: spare the screens a redraw every poll
+			}
+			a.err = err
 			if err == nil {
-				u.agentSt.status = st
+				a.status = st
 			}
 			u.changed()
 		})

@@ -175,6 +175,11 @@ func (u *UI) marketResult(err error) {
 	if wasOffline != u.marketSt.offline {
 		u.updateBanners()
 	}
+	if u.me != nil && (errors.Is(err, mclient.ErrSessionEnded) || errors.Is(err, mclient.ErrNotSignedIn)) {
+		// The refresh token expired or was revoked: the user must sign in again.
+		u.signedOut()
+		u.showScreen(signInTitle)
+	}
 }
 
 // followNotifications loads the latest notifications, then follows the stream from the newest
