@@ -100,12 +100,15 @@ type fakeMarket struct {
 	removeErr   error
 	entsAsked   int
 	streamAsked int
+
+	stream chan api.Notification // what NotificationsStream delivers
 }
 
 func newFakeMarket(ents ...api.Entitlement) *fakeMarket {
 	return &fakeMarket{
-		me:   &api.Me{UserID: "u1", Username: "engineer", DisplayName: "Demo Engineer", Role: "engineer", TenantName: "Demo Plant"},
-		ents: ents,
+		stream: make(chan api.Notification),
+		me:     &api.Me{UserID: "u1", Username: "engineer", DisplayName: "Demo Engineer", Role: "engineer", TenantName: "Demo Plant"},
+		ents:   ents,
 	}
 }
 
@@ -163,9 +166,20 @@ func (f *fakeMarket) Notifications(context.Context, mclient.ListOptions) iter.Se
 	return seq[api.Notification](nil, nil)
 }
 
-// NotificationsStream stays open and silent until ctx ends.
+// NotificationsStream delivers what the test sends on stream until ctx ends.
 func (f *fakeMarket) NotificationsStream(ctx context.Context, _ string) iter.Seq2[api.Notification, error] {
-	return func(func(api.Notification, error) bool) { <-ctx.Done() }
+	return func(yield func(api.Notification, error) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-f.stream:
+				if !yield(n, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (f *fakeMarket) MarkRead(context.Context, api.MarkReadRequest) (*api.MarkReadResponse, error) {

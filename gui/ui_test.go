@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -252,4 +253,37 @@ func TestScreensAreOrdered(t *testing.T) {
 	assert.Equal(t, signInTitle, titles[0])
 	assert.Equal(t, softwareTitle, titles[1])
 	assert.Equal(t, "Settings", titles[len(titles)-1])
+}
+
+// A marketplace notification arrives in the in-app list and as a desktop notification.
+func TestMarketplaceNotificationIsShown(t *testing.T) {
+	market := newFakeMarket()
+	u := newTestUI(t, newFakeAgent(), market, Options{})
+	eventually(t, u, 10*time.Second, "signed in", func() bool { return u.me != nil })
+	n := api.Notification{ID: 7, Kind: "license", Title: "License issued", Body: "Your license for driver-kit is issued.", CreatedAt: time.Now()}
+	test.AssertNotificationSent(t, fyne.NewNotification(n.Title, n.Body), func() {
+		market.stream <- n
+		eventually(t, u, 10*time.Second, "the notice is listed", func() bool { return len(u.notices) == 1 })
+	})
+	onUI(u, func() {
+		assert.Equal(t, "License issued", u.notices[0].Title)
+		assert.False(t, u.notices[0].Read)
+		assert.Equal(t, "Notifications (1)", screenOf[*notificationsScreen](u).Title())
+	})
+}
+
+// When the marketplace ends the session, the app signs out and opens Account.
+func TestEndedSessionSignsOut(t *testing.T) {
+	market := newFakeMarket(ents("demo-solver")...)
+	u := newTestUI(t, newFakeAgent(), market, Options{MarketRefresh: 50 * time.Millisecond})
+	eventually(t, u, 10*time.Second, "signed in", func() bool { return u.me != nil })
+	market.set(func(f *fakeMarket) {
+		f.entsErr = fmt.Errorf("refreshing: %w; sign in again", mclient.ErrSessionEnded)
+	})
+	eventually(t, u, 10*time.Second, "signed out", func() bool { return u.me == nil })
+	onUI(u, func() {
+		assert.Equal(t, signInTitle, u.screens[u.current].Title())
+		assert.Empty(t, u.marketSt.entitlements, "the signed-out user's data is dropped")
+		assert.True(t, screenOf[*signInScreen](u).signIn.Visible(), "Sign in is offered")
+	})
 }
