@@ -39,9 +39,17 @@ func (e refusedError) Unwrap() error { return e.err }
 // errInterrupted is the result of a command stopped by Ctrl-C or SIGTERM; it matches context.Canceled.
 var errInterrupted = interruptedError{}
 
-type interruptedError struct{}
+// interruptedError is a command stopped by Ctrl-C or SIGTERM. job is set when the command followed
+// a job: the job goes on in the agent, and the message says how to follow or cancel it.
+type interruptedError struct{ job string }
 
-func (interruptedError) Error() string        { return "interrupted" }
+func (e interruptedError) Error() string {
+	if e.job == "" {
+		return "interrupted"
+	}
+	return fmt.Sprintf("interrupted; job %[1]s goes on in the agent: follow it again with `iscdesk watch %[1]s`, or cancel it with `iscdesk cancel %[1]s`", e.job)
+}
+
 func (interruptedError) Is(target error) bool { return target == context.Canceled }
 
 // jobEnd reports how a job that the CLI followed (or was asked about) ended, when that was not

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
@@ -12,6 +14,16 @@ import (
 // everything, but it may connect after the job moved on (or ended), and it may miss events
 // while the agent restarts; the poll closes those gaps.
 var pollEvery = 2 * time.Second
+
+// pollTimeout bounds one poll, so that an agent that accepts but does not answer counts as silent.
+var pollTimeout = 10 * time.Second
+
+// agentSilence is how long the agent may not answer a follower before it says so: an agent that
+// restarts answers within seconds; one that does not may be stopped, or busy starting up again.
+var agentSilence = 30 * time.Second
+
+// silenceNotice is what a follower prints once the agent has not answered for agentSilence.
+const silenceNotice = "the agent is not answering; waiting — it finishes cut-off jobs when it starts again"
 
 // ended reports whether a follower stops at this job state: the job ended, or waits to be retried.
 func ended(j *apitype.Job) bool { return j.Final() || j.State == apitype.StateWaitingRetry }
@@ -26,8 +38,18 @@ func jobResult(j *apitype.Job) error {
 }
 
 // follow prints the events of job j until it ends and returns jobResult. It returns early when ctx
-// ends or when the event stream fails for good.
-func follow(ctx context.Context, api agentAPI, p printer, j *apitype.Job) error {
+// ends (interrupted: an interruptedError that says how to find the job again) or when the event
+// stream fails for good. Notices for people, such as an agent that does not answer, go to notices.
+func follow(ctx context.Context, api agentAPI, p printer, j *apitype.Job, notices io.Writer) error {
+	err := followJob(ctx, api, p, j, notices)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Ctrl-C stops the CLI, not the job: say how to get back to it.
+		return interruptedError{job: j.ID}
+	}
+	return err
+}
+
+func followJob(ctx context.Context, api agentAPI, p printer, j *apitype.Job, notices io.Writer) error {
 	// lastState is the state last printed, so that a poll prints only what the stream did not.
 	lastState := j.State
 	if err := p.Event(apitype.Event{Type: apitype.EventJob, Time: time.Now(), Job: j}); err != nil {
@@ -53,13 +75,20 @@ func follow(ctx context.Context, api agentAPI, p printer, j *apitype.Job) error 
 			return true, jobResult(e.Job)
 		}
 		return false, nil
-	}, j.ID)
+	}, &jobPoll{id: j.ID, silent: func() { fmt.Fprintln(notices, "iscdesk:", silenceNotice) }})
+}
+
+// jobPoll is the job that streamEvents asks for besides the stream, and what it calls when the
+// agent has not answered for agentSilence: once, until the agent answers again.
+type jobPoll struct {
+	id     string
+	silent func()
 }
 
 // streamEvents calls fn with every event of the agent until fn says stop, ctx ends or the stream
-// fails. With pollID set it also asks for that job every pollEvery and hands it to fn as a job
-// event with polled set.
-func streamEvents(ctx context.Context, api agentAPI, fn func(e apitype.Event, polled bool) (stop bool, err error), pollID string) error {
+// fails. With poll set it also asks for that job every pollEvery and hands it to fn as a job event
+// with polled set, and tells poll.silent when the agent has not answered for agentSilence.
+func streamEvents(ctx context.Context, api agentAPI, fn func(e apitype.Event, polled bool) (stop bool, err error), poll *jobPoll) error {
 	ctx, cancel := context.WithCancel(ctx)
 	events := make(chan apitype.Event)
 	watchDone := make(chan error, 1)
@@ -79,11 +108,15 @@ func streamEvents(ctx context.Context, api agentAPI, fn func(e apitype.Event, po
 	}()
 
 	var tick <-chan time.Time
-	if pollID != "" {
+	if poll != nil {
 		t := time.NewTicker(pollEvery)
 		defer t.Stop()
 		tick = t.C
 	}
+	// lastAnswer is when the agent last sent an event or answered a poll; told is set once
+	// poll.silent was called for the current silence.
+	lastAnswer, told := time.Now(), false
+	answered := func() { lastAnswer, told = time.Now(), false }
 	for {
 		var (
 			e      apitype.Event
@@ -99,18 +132,25 @@ func streamEvents(ctx context.Context, api agentAPI, fn func(e apitype.Event, po
 			}
 			return fmt.Errorf("following the agent's events: %w", err)
 		case e = <-events:
-			if e.Type == apitype.EventReset && pollID != "" {
+			answered()
+			if e.Type == apitype.EventReset && poll != nil {
 				// Missed events: ask for the job now rather than at the next tick.
-				if j, err := api.Job(ctx, pollID); err == nil {
+				if j, err := pollJob(ctx, api, poll.id); err == nil {
 					e = apitype.Event{Type: apitype.EventJob, Time: time.Now(), Job: j}
 					polled = true
 				}
 			}
 		case <-tick:
-			j, err := api.Job(ctx, pollID)
+			j, err := pollJob(ctx, api, poll.id)
 			if err != nil {
-				continue // the agent may be restarting; the stream reconnects and reports
+				// The agent may be restarting; the stream reconnects and reports.
+				if !told && ctx.Err() == nil && time.Since(lastAnswer) >= agentSilence {
+					told = true
+					poll.silent()
+				}
+				continue
 			}
+			answered()
 			e = apitype.Event{Type: apitype.EventJob, Time: time.Now(), Job: j}
 			polled = true
 		}
@@ -119,4 +159,11 @@ func streamEvents(ctx context.Context, api agentAPI, fn func(e apitype.Event, po
 			return err
 		}
 	}
+}
+
+// pollJob asks for job id, giving up after pollTimeout.
+func pollJob(ctx context.Context, api agentAPI, id string) (*apitype.Job, error) {
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	return api.Job(ctx, id)
 }

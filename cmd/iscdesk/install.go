@@ -34,7 +34,7 @@ func (g *globals) submit(cmd *cobra.Command, f *jobFlags, req apitype.JobRequest
 	if f.noWait {
 		return p.Job(j)
 	}
-	err = follow(cmd.Context(), api, p, j)
+	err = follow(cmd.Context(), api, p, j, g.io.err)
 	if cerr := p.Close(); err == nil {
 		err = cerr
 	}

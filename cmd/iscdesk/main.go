@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,7 +42,7 @@ func runWith(ctx context.Context, args []string, sio stdio, env marketEnv) int {
 	root := newRootCmd(sio, env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && !errors.As(err, new(interruptedError)) {
 		// Whatever the interrupted call returned, the user stopped it.
 		err = errInterrupted
 	}

@@ -22,7 +22,7 @@ func newWatchCmd(g *globals) *cobra.Command {
 			if len(args) == 1 {
 				var j *apitype.Job
 				if j, err = api.Job(cmd.Context(), args[0]); err == nil {
-					err = follow(cmd.Context(), api, p, j)
+					err = follow(cmd.Context(), api, p, j, g.io.err)
 				}
 			} else if _, err = api.Status(cmd.Context()); err == nil {
 				// Asked first so that a missing agent is an error (exit 5) here; once watching,
@@ -61,5 +61,5 @@ func watchAll(ctx context.Context, api agentAPI, p printer, reload bool) error {
 			}
 		}
 		return false, nil
-	}, "")
+	}, nil)
 }
