@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages the build, the tests and the demo use. Keep this list in step with README.md.
-apt_pkgs=(ca-certificates git make gcc curl unzip zip zstd wixl msitools lintian rpm minisign)
+apt_pkgs=(ca-certificates git make gcc pkg-config curl unzip zip zstd wixl msitools lintian rpm minisign
+  libgl1-mesa-dev xorg-dev xvfb xauth x11-apps imagemagick)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

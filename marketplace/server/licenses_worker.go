@@ -188,11 +188,11 @@ COALESCE(idempotency_key, '') FROM licenses WHERE id = ? AND state = 'pending'`,
 	if err == nil {
 		return l.decide(wctx, tenant, user, id, `UPDATE licenses SET state = 'issued', kind = ?, file_name = ?, content = ?, sha256 = ?,
 issued_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'`, []any{res.Kind, res.FileName, res.Content, res.SHA256, now, now, id},
-			"api.License issued", fmt.Sprintf("Your license %s for %s is issued (SHA-256 %s).", id, product, res.SHA256))
+			"License issued", fmt.Sprintf("Your license %s for %s is issued (SHA-256 %s).", id, product, res.SHA256))
 	}
 	reason := err.Error()
 	return l.decide(wctx, tenant, user, id, `UPDATE licenses SET state = 'rejected', reason = ?, updated_at = ? WHERE id = ? AND state = 'pending'`,
-		[]any{clipReason(reason), now, id}, "api.License rejected", fmt.Sprintf("Your license %s for %s was rejected: %s", id, product, clipReason(reason)))
+		[]any{clipReason(reason), now, id}, "License rejected", fmt.Sprintf("Your license %s for %s was rejected: %s", id, product, clipReason(reason)))
 }
 
 // decide records a verdict and, when it changed the row, tells the applicant.
