@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 # Packages that build without cgo on every OS (the GUI needs cgo and X11/GL headers).
-PURE_PKGS = $$($(GO) list ./... | grep -v '/gui')
+PURE_PKGS = $$($(GO) list ./... | grep -vE '/gui($$|/)|/cmd/iscdesk-gui$$')
 BIN := bin
 
 .PHONY: all deps build run test vet unit bench cross fuzz packages clean screenshots
@@ -14,7 +14,8 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/iscdesk ./cmd/iscdesk-agent ./cmd/iscdesk-market ./cmd/iscdesk-pack
+	$(GO) build -o $(BIN)/ ./cmd/iscdesk-gui
 
 run: deps
 	@scripts/demo.sh
