@@ -60,6 +60,7 @@ export ISCDESK_SOCKET=$sock ISCDESK_MARKET=$market ISCDESK_TOKEN=$token
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${ISCDESK_DEMO_CLI:-}" ]; then
   say "Building and starting the desktop app, signed in as engineer of Demo Plant (close it to stop the demo)"
   go build -o "$bin/" ./cmd/iscdesk-gui
+  case "${LANG:-C}" in C|POSIX) export LANG=C.UTF-8 ;; esac # Fyne wants a well-formed locale
   run "$bin/iscdesk-gui" --market "$market" --socket "$sock" --token "$token"
   exit 0
 fi
