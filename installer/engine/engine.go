@@ -97,6 +97,8 @@ type Config struct {
 	// number n (1, 2, ...); default 30 s doubling up to 30 min. MaxRetries bounds them (default 5).
 	RetryBackoff func(n int) time.Duration
 	MaxRetries   int
+	// KeepJobs is how many finished jobs the journal keeps, with their logs; default 1000.
+	KeepJobs int
 }
 
 // Engine runs jobs. Its methods may be called from several goroutines; each job is run by one at a time.
@@ -158,6 +160,9 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 5
+	}
+	if cfg.KeepJobs == 0 {
+		cfg.KeepJobs = 1000
 	}
 	e := &Engine{cfg: cfg, journal: j, log: cfg.Logger, running: map[string]func(){}, fetchingJobs: map[string]*journal.Job{}}
 	if cfg.Fetcher != nil {
@@ -335,6 +340,7 @@ func (e *Engine) runUntil(ctx context.Context, id string, stop func(journal.Stat
 		job = next
 	}
 	if job.State.Final() {
+		e.pruneJobs()
 		return job, JobErr(job)
 	}
 	return job, nil

@@ -380,3 +380,21 @@ func TestFullDiskWhileStaging(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(state, "packages"))
 	assert.Empty(t, entries, "nothing partial is left in the staging folder")
 }
+
+func TestOldJobsArePrunedWithTheirLogs(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t, func(c *Config) { c.KeepJobs = 2 })
+	ctx := context.Background()
+	var jobs []*journal.Job
+	for i := 0; i < 3; i++ {
+		job, err := e.Do(ctx, Request{Action: journal.ActionInstall, Source: writePackage(t, `[sh, -c, "touch \"$ISCDESK_INSTALL_DIR/ok\""]`, "", nil)})
+		require.NoError(t, err)
+		jobs = append(jobs, job)
+	}
+	left, err := e.Journal().List()
+	require.NoError(t, err)
+	require.Len(t, left, 2)
+	assert.Equal(t, jobs[2].ID, left[0].ID)
+	assert.NoFileExists(t, jobs[0].LogFile, "a pruned job's log goes with it")
+	assert.FileExists(t, jobs[2].LogFile)
+}

@@ -80,6 +80,23 @@ func (e *Engine) collectPackages() {
 	}
 }
 
+// pruneJobs drops the oldest finished jobs beyond KeepJobs, with their logs, so that the journal
+// and the logs folder do not grow for ever.
+func (e *Engine) pruneJobs() {
+	removed, err := e.journal.Prune(e.cfg.KeepJobs)
+	if err != nil {
+		e.log.Warn("pruning old jobs", "err", err)
+		return
+	}
+	for _, j := range removed {
+		for _, f := range []string{j.LogFile, filepath.Join(e.cfg.StateDir, "logs", j.ID+".vendor.log")} {
+			if f != "" {
+				_ = os.Remove(f)
+			}
+		}
+	}
+}
+
 // Status is what detection says of one package the engine installed.
 type Status struct {
 	journal.Installed

@@ -40,6 +40,9 @@ func (j *Journal) Create(job *Job) error {
 		if err != nil {
 			return err
 		}
+		if err := markOpen(tx, jobKey(seq), c.State); err != nil {
+			return err
+		}
 		return b.Put(jobKey(seq), raw)
 	})
 	if err != nil {
@@ -91,6 +94,9 @@ func (j *Journal) Update(id string, fn func(*Job) error) (*Job, error) {
 		if err != nil {
 			return err
 		}
+		if err := markOpen(tx, key, job.State); err != nil {
+			return err
+		}
 		return b.Put(key, raw)
 	})
 	switch {
@@ -132,7 +138,26 @@ func (j *Journal) List() ([]*Job, error) {
 // Unfinished returns the jobs that are not done, failed or cancelled, oldest first: the ones to
 // finish after a restart, in the order they were asked for.
 func (j *Journal) Unfinished() ([]*Job, error) {
-	return j.jobs(func(job *Job) bool { return !job.State.Final() })
+	var jobs []*Job
+	err := j.db.View(func(tx *bolt.Tx) error {
+		all := tx.Bucket(bucketJobs)
+		return tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
+			raw := all.Get(k)
+			if raw == nil {
+				return fmt.Errorf("the index of open jobs names job key %x, which is not in the journal", k)
+			}
+			job := new(Job)
+			if err := j.decode(fmt.Sprintf("job key %x", k), raw, job); err != nil {
+				return err
+			}
+			jobs = append(jobs, job)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: listing unfinished jobs: %w", j.path, err)
+	}
+	return jobs, nil
 }
 
 // jobs returns the jobs that keep accepts, oldest first.
@@ -154,4 +179,40 @@ func (j *Journal) jobs(keep func(*Job) bool) ([]*Job, error) {
 		return nil, fmt.Errorf("journal %s: listing jobs: %w", j.path, err)
 	}
 	return jobs, nil
+}
+
+// Prune removes the oldest final jobs beyond the newest keep of them, and returns what it removed
+// (their log files are the caller's to delete). Unfinished jobs are never removed.
+func (j *Journal) Prune(keep int) ([]*Job, error) {
+	var removed []*Job
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		b, open := tx.Bucket(bucketJobs), tx.Bucket(bucketOpen)
+		final := 0
+		c := b.Cursor()
+		var drop [][]byte
+		for k, raw := c.Last(); k != nil; k, raw = c.Prev() {
+			if open.Get(k) != nil {
+				continue
+			}
+			if final++; final <= keep {
+				continue
+			}
+			job := new(Job)
+			if err := j.decode(fmt.Sprintf("job key %x", k), raw, job); err != nil {
+				return err
+			}
+			removed = append(removed, job)
+			drop = append(drop, slices.Clone(k))
+		}
+		for _, k := range drop {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: pruning old jobs: %w", j.path, err)
+	}
+	return removed, nil
 }

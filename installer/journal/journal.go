@@ -33,8 +33,11 @@ const lockTimeout = time.Second
 var ErrNotFound = errors.New("not found")
 
 var (
-	bucketMeta      = []byte("meta")
-	bucketJobs      = []byte("jobs")
+	bucketMeta = []byte("meta")
+	bucketJobs = []byte("jobs")
+	// bucketOpen indexes the jobs that are not final (same keys as bucketJobs, empty values), so that
+	// finding the unfinished ones costs what is open, not the whole history.
+	bucketOpen      = []byte("open")
 	bucketInstalled = []byte("installed")
 	keySchema       = []byte("schema")
 )
@@ -94,7 +97,36 @@ func (j *Journal) initSchema(tx *bolt.Tx) error {
 			return fmt.Errorf("journal %s: creating bucket %s: %w", j.path, name, err)
 		}
 	}
+	if tx.Bucket(bucketOpen) == nil {
+		return j.indexOpen(tx)
+	}
 	return nil
+}
+
+// indexOpen builds the index of unfinished jobs of a file written before it existed.
+func (j *Journal) indexOpen(tx *bolt.Tx) error {
+	open, err := tx.CreateBucket(bucketOpen)
+	if err != nil {
+		return fmt.Errorf("journal %s: creating bucket %s: %w", j.path, bucketOpen, err)
+	}
+	return tx.Bucket(bucketJobs).ForEach(func(k, raw []byte) error {
+		var job Job
+		if err := j.decode(fmt.Sprintf("job key %x", k), raw, &job); err != nil {
+			return err
+		}
+		if job.State.Final() {
+			return nil
+		}
+		return open.Put(k, nil)
+	})
+}
+
+// markOpen keeps the index of unfinished jobs in step with a job's state, in the same transaction.
+func markOpen(tx *bolt.Tx, key []byte, s State) error {
+	if s.Final() {
+		return tx.Bucket(bucketOpen).Delete(key)
+	}
+	return tx.Bucket(bucketOpen).Put(key, []byte{})
 }
 
 // Path is the file the journal was opened from.
