@@ -89,12 +89,12 @@ func (e *Engine) RemoveLeftover(id, path string) (*journal.Job, error) {
 	next, err := e.journal.Update(id, func(j *journal.Job) error {
 		j.Leftovers = left
 		// The uninstall step said how many files it left (see uninstall in steps.go); say it again.
-		j.Warnings = slices.DeleteFunc(j.Warnings, func(w string) bool { return strings.HasPrefix(w, "the uninstall left ") })
+		j.Warnings = slices.DeleteFunc(j.Warnings, func(w string) bool { return strings.HasPrefix(w, leftoverWarningPrefix) })
 		if len(left) > 0 {
-			j.Warnings = append(j.Warnings, fmt.Sprintf("the uninstall left %d files in %s: %s", len(left), j.InstallDir, lines(left, 5)))
+			j.Warnings = append(j.Warnings, leftoverWarning(j.InstallDir, left))
 		}
 		if lerr != nil {
-			j.Warnings = append(j.Warnings, "listing what the uninstall left: "+lerr.Error())
+			j.Warnings = append(j.Warnings, leftoverWarningPrefix+"could not be listed: "+lerr.Error())
 		}
 		return nil
 	})

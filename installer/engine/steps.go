@@ -244,10 +244,10 @@ func (e *Engine) uninstall(ctx context.Context, job *journal.Job, m *manifest.Ma
 	}
 	left, err := leftovers(job.InstallDir)
 	if err != nil {
-		warnings = append(warnings, "listing what the uninstall left: "+err.Error())
+		warnings = append(warnings, leftoverWarningPrefix+"could not be listed: "+err.Error())
 	}
 	if len(left) > 0 {
-		warnings = append(warnings, fmt.Sprintf("the uninstall left %d files in %s: %s", len(left), job.InstallDir, lines(left, 5)))
+		warnings = append(warnings, leftoverWarning(job.InstallDir, left))
 	} else {
 		_ = os.Remove(job.InstallDir) // empty: ours to remove
 	}
@@ -425,6 +425,15 @@ func detectionSummary(rules []detect.RuleResult) string {
 		return "every rule holds"
 	}
 	return lines(failed, 3)
+}
+
+// leftoverWarningPrefix starts the one warning of an uninstall job about what it left behind, so
+// that the warning can be found and replaced when the leftovers change (RemoveLeftover).
+const leftoverWarningPrefix = "left behind by the uninstall: "
+
+// leftoverWarning says what an uninstall left in dir.
+func leftoverWarning(dir string, left []string) string {
+	return fmt.Sprintf("%s%d files in %s: %s", leftoverWarningPrefix, len(left), dir, lines(left, 5))
 }
 
 // lastOutput quotes the last lines a vendor command printed, which usually say what went wrong.
