@@ -133,6 +133,14 @@ func (l *licenses) install(req apitype.LicenseRequest) (apitype.License, error) 
 		rec.EnvFile = where
 	}
 	old, _ := l.readRecord(t.Product)
+	// A root-only copy, so that an overwrite install or a repair, which start from an empty install
+	// folder, get their license back (afterJob).
+	if err := os.MkdirAll(l.records, 0o700); err != nil {
+		return apitype.License{}, fmt.Errorf("creating the folder of license records: %w", err)
+	}
+	if err := atomicfile.WriteFile(l.contentPath(t.Product), req.Content, 0o600); err != nil {
+		return apitype.License{}, fmt.Errorf("keeping a copy of the license of %s: %w", t.Product, err)
+	}
 	if err := l.writeRecord(rec); err != nil {
 		return apitype.License{}, err
 	}
@@ -276,13 +284,44 @@ func (l *licenses) softwareLicense(sw *apitype.Software) {
 // afterJob removes the license of a product that job uninstalled. The uninstall left the file
 // (its vendor did not install it); the agent did, so the agent removes it, and the job's
 // leftovers no longer list it.
+//
+// After any other job that ended done (an overwrite install or a repair empties the install folder;
+// a new version may read its license elsewhere) it puts the license back when its file is gone.
 func (l *licenses) afterJob(job *journal.Job) {
-	if job == nil || job.Action != journal.ActionUninstall || job.State != journal.StateDone {
+	if job == nil || job.State != journal.StateDone {
+		return
+	}
+	if job.Action != journal.ActionUninstall {
+		l.replace(job.PackageID)
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.remove(job.PackageID, job)
+}
+
+// replace writes product's license again from the agent's copy when its file is gone.
+func (l *licenses) replace(product string) {
+	l.mu.Lock()
+	rec, err := l.readRecord(product)
+	l.mu.Unlock()
+	if err != nil || rec == nil {
+		return
+	}
+	if _, err := os.Stat(rec.Path); err == nil {
+		return // still there (or the vendor's installer wrote its own: leave it)
+	}
+	content, err := os.ReadFile(l.contentPath(product))
+	if err != nil {
+		l.log.Warn("the license of a reinstalled product is gone and the agent has no copy; install it again", "product", product, "err", err)
+		return
+	}
+	req := apitype.LicenseRequest{Product: product, Content: content, SHA256: rec.SHA256, FileName: filepath.Base(rec.Path)}
+	if _, err := l.install(req); err != nil {
+		l.log.Warn("putting back the license of a reinstalled product", "product", product, "err", err)
+		return
+	}
+	l.log.Info("license put back after the install emptied its folder", "product", product, "path", rec.Path)
 }
 
 // sweep removes the licenses of products that are no longer installed: an agent stopped between
@@ -339,6 +378,7 @@ func (l *licenses) remove(product string, job *journal.Job) {
 	if err := os.Remove(l.recordPath(product)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		l.log.Warn("removing the license record", "product", product, "err", err)
 	}
+	_ = os.Remove(l.contentPath(product))
 	l.log.Info("license removed", "product", product, "path", rec.Path)
 	l.bus.Publish(apitype.Event{Type: apitype.EventLicense, Message: "license removed for " + product + ": " + rec.Path})
 }
@@ -369,6 +409,11 @@ func removeWithFolders(path, top string) {
 			return
 		}
 	}
+}
+
+// contentPath is the agent's root-only copy of product's license.
+func (l *licenses) contentPath(product string) string {
+	return filepath.Join(l.records, product+".license")
 }
 
 func (l *licenses) recordPath(product string) string {

@@ -136,6 +136,12 @@ func TestLicenseForPathRule(t *testing.T) {
 		assert.NoFileExists(t, filepath.Join(outside, "solver.lic"))
 	})
 
+	// An overwrite install empties the install folder; the agent puts the license back from its copy.
+	installJob(t, a.Agent, apitype.JobRequest{Action: apitype.ActionOverwrite, Ticket: m.example("solver")})
+	data, err = os.ReadFile(licPath)
+	require.NoError(t, err, "the license is back after the overwrite install")
+	assert.Equal(t, second.Content, data)
+
 	// The uninstall leaves the license (the vendor did not install it); the agent removes it, and
 	// with it the install folder, and the job no longer lists it as left behind.
 	un := installJob(t, a.Agent, apitype.JobRequest{Action: apitype.ActionUninstall, Product: "demo-solver"})
@@ -151,6 +157,7 @@ func TestLicenseForPathRule(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, list)
 	assert.NoFileExists(t, filepath.Join(a.cfg.StateDir, "licenses", "demo-solver.json"))
+	assert.NoFileExists(t, filepath.Join(a.cfg.StateDir, "licenses", "demo-solver.license"), "the agent's copy goes too")
 }
 
 // waitEvent reads live until an event of type typ with message prefix msg.
