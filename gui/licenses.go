@@ -16,6 +16,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 )
 
 func init() { screens = append(screens, screenEntry{order: 30, build: newLicensesScreen}) }
@@ -32,8 +33,8 @@ type licensesScreen struct {
 	u    *UI
 	view marketView[api.License]
 	save savePicker
-	// fingerprint reads this device's fingerprint; DeviceFingerprint except in tests.
-	fingerprint func(ctx context.Context) (Fingerprint, error)
+	// fingerprint reads this device's fingerprint; fingerprint.Compute except in tests.
+	fingerprint func(ctx context.Context) (fingerprint.Fingerprint, error)
 
 	apply       *widget.Button
 	status      *widget.Label
@@ -49,14 +50,14 @@ type licensesScreen struct {
 
 	// UI thread.
 	selected  string
-	following map[string]bool   // pending licenses being waited for
-	installed map[string]string // license id → where it was saved, this session
-	fp        *Fingerprint      // read once, on the first Apply
-	applying  *applyDialog      // the open Apply dialog, nil when none
+	following map[string]bool          // pending licenses being waited for
+	installed map[string]string        // license id → where it was saved, this session
+	fp        *fingerprint.Fingerprint // read once, on the first Apply
+	applying  *applyDialog             // the open Apply dialog, nil when none
 }
 
 func newLicensesScreen(u *UI) Screen {
-	s := &licensesScreen{u: u, save: fileSaveDialog, fingerprint: DeviceFingerprint,
+	s := &licensesScreen{u: u, save: fileSaveDialog, fingerprint: fingerprint.Compute,
 		following: map[string]bool{}, installed: map[string]string{}}
 	s.view = marketView[api.License]{u: u, what: "licenses", shown: s.loaded,
 		fetch: func(ctx context.Context) ([]api.License, error) {

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 )
 
 // expiryWarning is how long before its end a license is shown with a warning.
@@ -19,12 +20,12 @@ const dateLayout = "2006-01-02"
 
 // licenseApplication checks what the Apply dialog holds and turns it into an application: from
 // and until are dates (YYYY-MM-DD, local time); a license valid from today starts now.
-func licenseApplication(product, from, until string, fp Fingerprint, now time.Time) (api.LicenseApplication, error) {
+func licenseApplication(product, from, until string, fp fingerprint.Fingerprint, now time.Time) (api.LicenseApplication, error) {
 	product = strings.TrimSpace(product)
 	if product == "" {
 		return api.LicenseApplication{}, errors.New("choose the product the license is for")
 	}
-	if fp.MAC == unknownPart {
+	if fp.MAC == "" {
 		return api.LicenseApplication{}, errors.New("this computer shows no network adapter with a MAC address, which a license binds to; connect one and try again")
 	}
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())

@@ -9,14 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 )
 
 func TestLicenseApplication(t *testing.T) {
 	now := time.Date(2026, 11, 27, 15, 4, 5, 0, time.UTC)
-	fp := Fingerprint{MAC: "00:1a:2b:3c:4d:5e", Disk: "d", Board: "b", CPU: "c"}
+	fp := fingerprint.Fingerprint{MAC: "00:1a:2b:3c:4d:5e", Disk: "d", Board: "b", CPU: "c"}
 	for _, tc := range []struct {
 		name, product, from, until string
-		fp                         Fingerprint
+		fp                         fingerprint.Fingerprint
 		want                       api.LicenseApplication
 		err                        string
 	}{
@@ -25,7 +26,7 @@ func TestLicenseApplication(t *testing.T) {
 		{name: "a later start is sent", product: " cadpro ", from: "2026-12-01", until: "2027-01-01", fp: fp,
 			want: api.LicenseApplication{Product: "cadpro", Fingerprint: fp.String(), EffectiveAt: "2026-12-01T00:00:00Z", ExpiresAt: "2027-01-01T00:00:00Z"}},
 		{name: "no product", from: "2026-11-27", until: "2027-11-27", fp: fp, err: "choose the product"},
-		{name: "no MAC", product: "cadpro", from: "2026-11-27", until: "2027-11-27", fp: Fingerprint{MAC: unknownPart}, err: "no network adapter"},
+		{name: "no MAC", product: "cadpro", from: "2026-11-27", until: "2027-11-27", fp: fingerprint.Fingerprint{}, err: "no network adapter"},
 		{name: "bad from", product: "cadpro", from: "27.11.2026", until: "2027-11-27", fp: fp, err: "valid from: write a date such as 2026-11-27"},
 		{name: "bad until", product: "cadpro", from: "2026-11-27", until: "next year", fp: fp, err: "valid until: write a date such as 2027-11-27"},
 		{name: "start in the past", product: "cadpro", from: "2026-11-26", until: "2027-11-27", fp: fp, err: "is in the past"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 )
 
 // applyDialog is the open "Apply for a license" dialog. UI thread.
@@ -28,7 +29,7 @@ type applyDialog struct {
 }
 
 // showApply opens the Apply dialog for the device fp. UI thread.
-func (s *licensesScreen) showApply(fp Fingerprint) {
+func (s *licensesScreen) showApply(fp fingerprint.Fingerprint) {
 	u := s.u
 	ents := u.marketSt.entitlements
 	if len(ents) == 0 {
@@ -75,7 +76,7 @@ func (s *licensesScreen) showApply(fp Fingerprint) {
 	note.Importance = widget.WarningImportance
 	if unknown := fp.Unknown(); len(unknown) > 0 {
 		note.SetText("This computer does not reveal its " + strings.Join(unknown, ", ") +
-			" to ISCDesk; those parts read \"unknown\". The license still binds to the rest.")
+			" to ISCDesk; a code made from its system id stands in for each. The license still binds to this computer.")
 	} else {
 		note.Hide()
 	}
@@ -109,7 +110,7 @@ func (s *licensesScreen) showApply(fp Fingerprint) {
 
 // submitApply checks the dialog and sends the application; the dialog stays open, saying what
 // is wrong, until the marketplace accepts it. UI thread.
-func (s *licensesScreen) submitApply(d *applyDialog, fp Fingerprint) {
+func (s *licensesScreen) submitApply(d *applyDialog, fp fingerprint.Fingerprint) {
 	u := s.u
 	product := ""
 	if i := d.product.SelectedIndex(); i >= 0 && i < len(d.products) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 )
 
 // licenseFlow applies for a license through the dialog, sees it pending then issued (the demo
@@ -23,9 +24,9 @@ func licenseFlow(t *testing.T, u *UI, c *mclient.Client) {
 	s := screenOf[*licensesScreen](u)
 	eventually(t, u, flowTimeout, "licenses are loaded", func() bool { return !s.view.loadedAt.IsZero() })
 
-	fp := Fingerprint{MAC: "00:1a:2b:3c:4d:5e", Disk: "TEST-DISK-1", Board: "TEST-BOARD", CPU: "Test CPU"}
+	fp := fingerprint.Fingerprint{MAC: "00:1a:2b:3c:4d:5e", Disk: "TEST-DISK-1", Board: "TEST-BOARD", CPU: "Test CPU"}
 	onUI(u, func() {
-		s.fingerprint = func(context.Context) (Fingerprint, error) { return fp, nil }
+		s.fingerprint = func(context.Context) (fingerprint.Fingerprint, error) { return fp, nil }
 		test.Tap(s.apply)
 	})
 	eventually(t, u, flowTimeout, "the Apply dialog opens", func() bool { return s.applying != nil })

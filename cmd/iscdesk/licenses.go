@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/iscdesk/iscdesk/cmd/iscdesk/internal/fingerprint"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
+	"github.com/iscdesk/iscdesk/marketplace/client/fingerprint"
 	"github.com/iscdesk/iscdesk/marketplace/license"
 )
 
@@ -100,13 +101,13 @@ func parseExpiry(s string, effective time.Time) (time.Time, error) {
 	return effective.Add(days + d), nil
 }
 
-// deviceFingerprint is --fingerprint: "auto" computes this machine's, anything else is taken as
-// "MAC|disk|board|cpu" and checked as the marketplace would.
-func deviceFingerprint(flag string) (string, error) {
+// deviceFingerprint is --fingerprint: "auto" computes this machine's, the same as the desktop
+// app does, anything else is taken as "MAC|disk|board|cpu" and checked as the marketplace would.
+func deviceFingerprint(ctx context.Context, flag string) (string, error) {
 	if flag == "" || flag == "auto" {
-		f, err := fingerprint.Compute(fingerprint.Machine{})
+		f, err := fingerprint.Compute(ctx)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w; or give the fingerprint with --fingerprint MAC|disk|board|cpu", err)
 		}
 		return f.String(), nil
 	}
@@ -126,9 +127,9 @@ func (g *globals) newLicensesApplyCmd() *cobra.Command {
 		Use:   "apply PRODUCT [--fingerprint auto|MAC|disk|board|cpu] [--expires 365d] [--effective TIME] [--wait]",
 		Short: "Apply for a license of a product, bound to this device (or the one given)",
 		Long: "Applies for a license bound to a device fingerprint, MAC|disk|board|cpu. With --fingerprint auto\n" +
-			"(the default) it is this machine's: the MAC address of the first non-loopback interface, the\n" +
-			"disk's id, the main board's serial (or the machine's UUID) and a hash of the CPU's model and\n" +
-			"flags. The marketplace issues or rejects the license later; --wait waits for that and exits 6\n" +
+			"(the default) it is this machine's, as the desktop app computes it: the MAC address of its\n" +
+			"network adapter, the system disk's serial, the board's maker and model and the CPU's model (see\n" +
+			"docs/cli.md). The marketplace issues or rejects the license later; --wait waits for that and exits 6\n" +
 			"when it is rejected. The same application (same product, device and times) made twice gives\n" +
 			"the same license: pass --effective and a date for --expires to make a retried script idempotent.",
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -145,7 +146,7 @@ func (g *globals) newLicensesApplyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			device, err := deviceFingerprint(fp)
+			device, err := deviceFingerprint(cmd.Context(), fp)
 			if err != nil {
 				return err
 			}
