@@ -23,6 +23,7 @@ import (
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/config"
 	"github.com/iscdesk/iscdesk/installer/ticket"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 )
 
 // agentBin is the binary built once by TestMain; the tests run it as IT and the service manager would.
@@ -30,22 +31,15 @@ var agentBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "iscdesk-agent-bin-")
+		defer testenv.RemoveBuilds()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		bin, err := testenv.Build(ctx, "./cmd/iscdesk-agent", "-X main.version=1.2.3-test")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		agentBin = filepath.Join(dir, "iscdesk-agent")
-		if runtime.GOOS == "windows" {
-			agentBin += ".exe"
-		}
-		build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3-test", "-o", agentBin, ".")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "building iscdesk-agent:", err)
 			return 1
 		}
+		agentBin = bin
 		return m.Run()
 	}())
 }

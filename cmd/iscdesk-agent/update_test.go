@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -16,8 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +25,7 @@ import (
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/client"
 	"github.com/iscdesk/iscdesk/agent/update"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
@@ -39,21 +37,16 @@ type updateBins struct {
 
 func buildUpdateBins(t *testing.T) updateBins {
 	t.Helper()
-	dir := t.TempDir()
-	build := func(name, pkg, ldflags string) []byte {
-		out := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", out, pkg)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Run(), "building %s", name)
-		data, err := os.ReadFile(out)
+	build := func(pkg, ldflags string) []byte {
+		data, err := os.ReadFile(testenv.MustBuild(t, pkg, ldflags))
 		require.NoError(t, err)
 		return data
 	}
 	return updateBins{
-		v1:    build("v1", ".", "-X main.version=1.0.0"),
-		v2:    build("v2", ".", "-X main.version=2.0.0"),
-		exits: build("exits", "./testdata/brokenagent", "-X main.mode=exit"),
-		hangs: build("hangs", "./testdata/brokenagent", "-X main.mode=hang"),
+		v1:    build("./cmd/iscdesk-agent", "-X main.version=1.0.0"),
+		v2:    build("./cmd/iscdesk-agent", "-X main.version=2.0.0"),
+		exits: build("./cmd/iscdesk-agent/testdata/brokenagent", "-X main.mode=exit"),
+		hangs: build("./cmd/iscdesk-agent/testdata/brokenagent", "-X main.mode=hang"),
 	}
 }
 
@@ -74,56 +67,23 @@ func releaseServer(t *testing.T, rel api.AgentRelease, binary []byte) string {
 	return srv.URL
 }
 
-// market is a real iscdesk-market process on a temp data folder.
+// market is a real iscdesk-market process on a temp data folder, with no example packages.
 type market struct {
-	t    *testing.T
-	url  string
-	data string
+	t *testing.T
+	*testenv.Market
 }
 
-// startMarket builds and starts iscdesk-market on 127.0.0.1:0 and waits for its address.
 func startMarket(t *testing.T) *market {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "iscdesk-market")
-	build := exec.Command("go", "build", "-o", bin, "../iscdesk-market")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	m := &market{t: t, data: filepath.Join(dir, "data")}
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "examples"), 0o755))
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", m.data, "--examples", filepath.Join(dir, "examples"))
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	errOut := &syncBuffer{}
-	cmd.Stderr = errOut
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	found := make(chan string, 1)
-	go func() { // ends when the process's stdout closes, at the kill in Cleanup
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "marketplace on "); ok {
-				found <- u
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case m.url = <-found:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("iscdesk-market did not say where it listens\n%s", errOut)
-	}
-	return m
+	examples := t.TempDir()
+	return &market{t: t, Market: testenv.StartMarket(t, examples)}
 }
 
 // publishAgent publishes binary as rel through the vendor API, signed with the demo vendor's secret.
 func (m *market) publishAgent(rel api.AgentRelease, binary []byte) {
 	t := m.t
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(m.data, "vendor.json"))
+	data, err := os.ReadFile(filepath.Join(m.Data, "vendor.json"))
 	require.NoError(t, err)
 	var creds struct {
 		AccessKey string `json:"access_key"`
@@ -133,7 +93,7 @@ func (m *market) publishAgent(rel api.AgentRelease, binary []byte) {
 	body, err := json.Marshal(map[string]any{"version": rel.Version, "os": runtime.GOOS, "arch": runtime.GOARCH,
 		"minisig": rel.Minisig, "binary": binary})
 	require.NoError(t, err)
-	req, err := http.NewRequest("POST", m.url+"/v1/vendor/agent-releases", bytes.NewReader(body))
+	req, err := http.NewRequest("POST", m.URL+"/v1/vendor/agent-releases", bytes.NewReader(body))
 	require.NoError(t, err)
 	sum := sha256.Sum256(body)
 	date := time.Now().UTC().Format(api.VendorDateFormat)
@@ -177,7 +137,7 @@ type installedAgent struct {
 	stateDir string
 	env      []string
 	cmd      *exec.Cmd
-	out      *syncBuffer
+	out      *testenv.SyncBuffer
 	exited   chan struct{}
 }
 
@@ -185,7 +145,7 @@ func installAgent(t *testing.T, binary []byte, market, updateKey string) *instal
 	t.Helper()
 	dir := t.TempDir()
 	a := &installedAgent{t: t, exe: filepath.Join(dir, "bin", "iscdesk-agent"), config: filepath.Join(dir, "agent.yaml"),
-		socket: filepath.Join(dir, "a.sock"), stateDir: filepath.Join(dir, "state"), env: agentEnv(t), out: &syncBuffer{}}
+		socket: filepath.Join(dir, "a.sock"), stateDir: filepath.Join(dir, "state"), env: agentEnv(t), out: &testenv.SyncBuffer{}}
 	require.NoError(t, os.MkdirAll(filepath.Dir(a.exe), 0o755))
 	require.NoError(t, os.WriteFile(a.exe, binary, 0o755))
 	cfg := map[string]any{
@@ -270,24 +230,6 @@ func (a *installedAgent) installed() []byte {
 	return data
 }
 
-// syncBuffer collects the agents' output, written by the process pipes while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSelfUpdate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("re-exec and unix sockets: the windows restart goes through the SCM, vetted not run here")
@@ -298,7 +240,7 @@ func TestSelfUpdate(t *testing.T) {
 	t.Run("applied from the marketplace", func(t *testing.T) {
 		market := startMarket(t)
 		market.publishAgent(key.release("2.0.0", bins.v2), bins.v2)
-		a := installAgent(t, bins.v1, market.url, key.pub)
+		a := installAgent(t, bins.v1, market.URL, key.pub)
 		a.start()
 		st, err := a.requestUpdate()
 		require.NoError(t, err, a.out)

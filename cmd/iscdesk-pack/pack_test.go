@@ -10,13 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/iscdesk/iscdesk/internal/testenv"
 )
 
 // A small package like packaging/examples/solver, for linux and darwin.
@@ -61,21 +62,12 @@ func writePackageDir(t *testing.T, dir, payload string) {
 	}
 }
 
-// buildPack builds this command into a temporary folder.
+func TestMain(m *testing.M) { os.Exit(testenv.RunTests(m)) }
+
+// buildPack builds this command, once for all tests.
 func buildPack(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "iscdesk-pack")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	return testenv.MustBuild(t, "./cmd/iscdesk-pack", "")
 }
 
 type packRunner struct {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	"github.com/iscdesk/iscdesk/agent/localapi"
 	"github.com/iscdesk/iscdesk/agent/localapi/localapitest"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 )
 
 // Ctrl-C while following a job stops the CLI, not the job, and says how to get back to it.
@@ -67,7 +67,7 @@ func TestFollowWaitsForSilentAgent(t *testing.T) {
 	a := startRestartableAgent(t)
 	a.PutJob(apitype.Job{ID: "j-8", Action: apitype.ActionInstall, Product: "demo-solver", State: apitype.StateInstalling})
 	var out bytes.Buffer
-	var errOut lockedBuffer
+	var errOut testenv.SyncBuffer
 	code := make(chan int, 1)
 	go func() {
 		code <- run(testContext(t), []string{"watch", "j-8", "--socket", a.socket}, stdio{out: &out, err: &errOut})
@@ -146,22 +146,4 @@ func (a *restartableAgent) stop() {
 	assert.NoError(a.t, a.srv.Shutdown(ctx))
 	assert.NoError(a.t, <-a.served)
 	a.srv = nil
-}
-
-// lockedBuffer is a bytes.Buffer that the CLI writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -3,17 +3,13 @@ package client_test
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iscdesk/iscdesk/installer/ticket"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	"github.com/iscdesk/iscdesk/marketplace/client"
 	"github.com/iscdesk/iscdesk/marketplace/client/secretstore"
@@ -61,41 +58,15 @@ func startMarket(t *testing.T) *market {
 	return &market{srv: srv, url: base}
 }
 
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-
-// signInWithForm is a browser and a user: it opens the sign-in page, fills in the real login form
-// and submits it; the marketplace then redirects the "browser" to the client's loopback listener.
-func signInWithForm(t *testing.T, username, password string, done chan<- string) func(string) error {
+// signInWithForm is a browser and a user: it fills in the real login form, and sends done the page
+// that the browser shows then: the client's loopback page after the redirect, or the form again.
+func signInWithForm(username, password string, done chan<- string) func(string) error {
 	return func(authorizeURL string) error {
-		jar, err := cookiejar.New(nil)
+		page, err := testenv.FillSignInForm(authorizeURL, username, password)
 		if err != nil {
 			return err
 		}
-		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-		resp, err := browser.Get(authorizeURL)
-		if err != nil {
-			return err
-		}
-		form, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("sign-in page: %s: %s", resp.Status, form)
-		}
-		fields := url.Values{"username": {username}, "password": {password}}
-		for _, m := range hiddenInput.FindAllStringSubmatch(string(form), -1) {
-			fields.Set(m[1], html.UnescapeString(m[2]))
-		}
-		assert.NotEmpty(t, fields.Get("csrf_token"), "the form carries a CSRF token")
-		resp, err = browser.PostForm(authorizeURL[:strings.Index(authorizeURL, "?")], fields)
-		if err != nil {
-			return err
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		done <- string(page) // the loopback listener's page, after the redirect
+		done <- page.Body
 		return nil
 	}
 }
@@ -110,7 +81,7 @@ func TestAgainstTheRealMarketplace(t *testing.T) {
 
 	// Sign in through the real form.
 	page := make(chan string, 1)
-	sess, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoEngineer, server.DemoPassword, page)})
+	sess, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(server.DemoEngineer, server.DemoPassword, page)})
 	require.NoError(t, err)
 	assert.Contains(t, <-page, "You can close this window")
 	assert.Equal(t, server.DemoEngineer, sess.User)
@@ -217,7 +188,7 @@ func TestRealRefresh(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	page := make(chan string, 1)
-	first, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoAdmin, server.DemoPassword, page)})
+	first, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(server.DemoAdmin, server.DemoPassword, page)})
 	require.NoError(t, err)
 	<-page
 
@@ -236,7 +207,7 @@ func TestRealRefresh(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	defer cancelShort()
 	_, err = client.New(m.url, client.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "s.json"))}).
-		Login(short, client.LoginOptions{OpenBrowser: signInWithForm(t, server.DemoAdmin, "wrong", page)})
+		Login(short, client.LoginOptions{OpenBrowser: signInWithForm(server.DemoAdmin, "wrong", page)})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, <-page, "Wrong username or password")
 }
@@ -246,7 +217,7 @@ func signIn(t *testing.T, ctx context.Context, m *market, username string) *clie
 	t.Helper()
 	c := client.New(m.url, client.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))})
 	page := make(chan string, 1)
-	_, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(t, username, server.DemoPassword, page)})
+	_, err := c.Login(ctx, client.LoginOptions{OpenBrowser: signInWithForm(username, server.DemoPassword, page)})
 	require.NoError(t, err)
 	<-page
 	return c

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
 	"github.com/iscdesk/iscdesk/marketplace/client/secretstore"
@@ -25,14 +26,11 @@ import (
 // marketplace's login form, install a product by name, apply for its license and see it issued,
 // install the license, and see an order notification arrive when an admin moves an order.
 func TestMarketplaceFlow(t *testing.T) {
-	buildBinaries(t)
+	bin := buildBinaries(t)
 	dir := t.TempDir()
 
 	// The marketplace, on a free port.
-	market := start(t, nil, "iscdesk-market", "serve", "--addr", "127.0.0.1:0",
-		"--data", filepath.Join(dir, "market"), "--examples", "../../packaging/examples")
-	line := market.waitLine(2*time.Minute, func(l string) bool { return strings.HasPrefix(l, "marketplace on ") })
-	marketURL := strings.TrimPrefix(line, "marketplace on ")
+	marketURL := testenv.StartMarket(t, "../../packaging/examples").URL
 	var keys api.Keys
 	getJSON(t, marketURL+"/v1/keys", &keys)
 	require.NotEmpty(t, keys.Keys)
@@ -50,29 +48,32 @@ func TestMarketplaceFlow(t *testing.T) {
 		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-dbus"), "DISPLAY=", "WAYLAND_DISPLAY=",
 		"ISCDESK_SOCKET=" + socket, "ISCDESK_MARKET=", "ISCDESK_TOKEN="}
 	installRoot := filepath.Join(dir, "opt")
-	start(t, env, "iscdesk-agent", "run", "--user", "--socket", socket, "--state-dir", filepath.Join(dir, "state"),
+	testenv.Start(t, env, bin.agent, "run", "--user", "--socket", socket, "--state-dir", filepath.Join(dir, "state"),
 		"--install-root", installRoot, "--trusted-key", keys.Keys[0].Line)
-	eventually(t, 30*time.Second, "the agent answers", func() bool { return run(t, env, "iscdesk", "status").code == 0 })
+	testenv.Eventually(t, 30*time.Second, "the agent answers", func() bool { return testenv.Run(t, env, bin.cli, "status").Code == 0 })
 
 	// Sign in: the CLI prints the address, the "browser" signs in with the form, the CLI gets the code.
-	login := start(t, env, "iscdesk", "login", "--no-browser", "--market", marketURL)
-	authURL := strings.TrimSpace(login.waitLine(30*time.Second, func(l string) bool {
+	login := testenv.Start(t, env, bin.cli, "login", "--no-browser", "--market", marketURL)
+	authURL, err := login.WaitLine(30*time.Second, func(l string) bool {
 		return strings.HasPrefix(strings.TrimSpace(l), marketURL+"/oauth/authorize?")
-	}))
-	require.NoError(t, playBrowser(authURL, "engineer", "demo"))
-	require.Equal(t, 0, login.wait(30*time.Second), "iscdesk login: %s", login.stderr.String())
-	require.Contains(t, strings.Join(login.output(), "\n"), "engineer (Demo Engineer)")
+	})
+	require.NoError(t, err)
+	require.NoError(t, testenv.SignIn(strings.TrimSpace(authURL), "engineer", "demo"))
+	code, err := login.Wait(30 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "iscdesk login: %s", login.Stderr())
+	require.Contains(t, strings.Join(login.Output(), "\n"), "engineer (Demo Engineer)")
 	sessionFile := filepath.Join(home, ".config", "iscdesk", "session.json")
 	info, err := os.Stat(sessionFile)
 	require.NoError(t, err, "the session is kept in a file when there is no keyring")
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 
 	// Install by name: the CLI gets the ticket, the agent installs, detection finds it.
-	r := run(t, env, "iscdesk", "install", "demo-solver")
-	require.Equal(t, 0, r.code, "install demo-solver: %s\n%s", r.stderr, r.stdout)
-	assert.Contains(t, r.stdout, "install Demo Solver 2.1.0: done")
+	r := testenv.Run(t, env, bin.cli, "install", "demo-solver")
+	require.Equal(t, 0, r.Code, "install demo-solver: %s\n%s", r.Stderr, r.Stdout)
+	assert.Contains(t, r.Stdout, "install Demo Solver 2.1.0: done")
 	var raw []map[string]any
-	runJSON(t, env, &raw, "iscdesk", "software")
+	testenv.RunJSON(t, env, &raw, bin.cli, "software")
 	var solver map[string]any
 	for _, row := range raw {
 		if row["product"] == "demo-solver" {
@@ -86,10 +87,10 @@ func TestMarketplaceFlow(t *testing.T) {
 
 	// Its license, bound to this machine, issued after the issuer's delay.
 	var lic api.License
-	runJSON(t, env, &lic, "iscdesk", "licenses", "apply", "demo-solver", "--wait")
+	testenv.RunJSON(t, env, &lic, bin.cli, "licenses", "apply", "demo-solver", "--wait")
 	require.Equal(t, api.LicenseIssued, lic.State, "%+v", lic)
 	var placed struct{ Path, SHA256 string }
-	runJSON(t, env, &placed, "iscdesk", "licenses", "install", lic.ID)
+	testenv.RunJSON(t, env, &placed, bin.cli, "licenses", "install", lic.ID)
 	require.True(t, strings.HasPrefix(placed.Path, installRoot), "license written to %s, outside the install root %s", placed.Path, installRoot)
 	assert.Equal(t, "solver.lic", filepath.Base(placed.Path))
 	data, err := os.ReadFile(placed.Path)
@@ -100,35 +101,38 @@ func TestMarketplaceFlow(t *testing.T) {
 	// An order notification: follow the stream from the latest notification on, and have an
 	// admin move an order of the engineer's.
 	var seen []api.Notification
-	runJSON(t, env, &seen, "iscdesk", "notifications")
+	testenv.RunJSON(t, env, &seen, bin.cli, "notifications")
 	var last int64
 	for _, n := range seen {
 		last = max(last, n.ID)
 	}
-	follow := start(t, env, "iscdesk", "notifications", "--follow", "--since", strconv.FormatInt(last, 10), "--json")
+	follow := testenv.Start(t, env, bin.cli, "notifications", "--follow", "--since", strconv.FormatInt(last, 10), "--json")
 	var pending []api.Order
-	runJSON(t, env, &pending, "iscdesk", "orders", "list", "--state", "pending_payment")
+	testenv.RunJSON(t, env, &pending, bin.cli, "orders", "list", "--state", "pending_payment")
 	require.NotEmpty(t, pending, "the demo has no order waiting for payment")
 	admin := adminClient(t, marketURL, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err = admin.SetOrderState(ctx, pending[0].ID, api.OrderStateRequest{State: api.StatePaid, Note: "payment received"})
 	require.NoError(t, err)
-	follow.waitLine(30*time.Second, func(l string) bool {
+	_, err = follow.WaitLine(30*time.Second, func(l string) bool {
 		var n api.Notification
 		return json.Unmarshal([]byte(l), &n) == nil && n.Kind == "order" && n.Ref == pending[0].ID
 	})
-	follow.stop(os.Interrupt)
-	assert.Equal(t, 130, follow.wait(5*time.Second), "notifications --follow after Ctrl-C")
+	require.NoError(t, err)
+	follow.Stop(os.Interrupt)
+	code, err = follow.Wait(5 * time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 130, code, "notifications --follow after Ctrl-C")
 
 	var order api.Order
-	runJSON(t, env, &order, "iscdesk", "orders", "show", pending[0].ID)
+	testenv.RunJSON(t, env, &order, bin.cli, "orders", "show", pending[0].ID)
 	assert.Equal(t, api.StatePaid, order.State)
 
-	r = run(t, env, "iscdesk", "logout")
-	require.Equal(t, 0, r.code, r.stderr)
-	r = run(t, env, "iscdesk", "whoami", "--market", marketURL)
-	assert.Equal(t, 6, r.code, "whoami after logout: %s", r.stderr)
+	r = testenv.Run(t, env, bin.cli, "logout")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	r = testenv.Run(t, env, bin.cli, "whoami", "--market", marketURL)
+	assert.Equal(t, 6, r.Code, "whoami after logout: %s", r.Stderr)
 }
 
 // adminClient signs the demo admin in through the same form, with the marketplace client.
@@ -137,7 +141,7 @@ func adminClient(t *testing.T, marketURL, dir string) *mclient.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := mclient.New(marketURL, mclient.Options{Store: secretstore.NewFile(filepath.Join(dir, "admin-session.json"))})
-	_, err := c.Login(ctx, mclient.LoginOptions{OpenBrowser: func(u string) error { return playBrowser(u, "admin", "demo") }})
+	_, err := c.Login(ctx, mclient.LoginOptions{OpenBrowser: testenv.Browser("admin", "demo")})
 	require.NoError(t, err, "signing the admin in")
 	return c
 }
@@ -149,16 +153,4 @@ func getJSON(t *testing.T, u string, v any) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, u)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-}
-
-// eventually polls cond every 100 ms until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			require.FailNow(t, "timed out after "+within.String()+" waiting until "+what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -6,70 +6,34 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 )
 
-var (
-	binDir    string // where TestMain's binaries go
-	buildOnce sync.Once
-	buildErr  error
-)
+func TestMain(m *testing.M) { os.Exit(testenv.RunTests(m)) }
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "iscdesk-integration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration: making a folder for the binaries:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// bins are the built commands.
+type bins struct{ cli, agent, pack string }
 
-// moduleRoot is the folder of go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command(goTool(), "env", "GOMOD").Output()
-	require.NoError(t, err, "go env GOMOD")
-	gomod := strings.TrimSpace(string(out))
-	require.NotEmpty(t, gomod, "not inside the module")
-	return filepath.Dir(gomod)
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
-// binaries builds the three commands once for all tests and returns their folder.
-func binaries(t *testing.T) string {
+// binaries builds the three commands (once for all tests) and returns them.
+func binaries(t *testing.T) bins {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: builds and runs the real binaries; skipped with -short")
@@ -77,62 +41,10 @@ func binaries(t *testing.T) string {
 	if runtime.GOOS != "linux" {
 		t.Skip("integration test: checks for leftover processes through /proc, which only linux has")
 	}
-	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", binDir+string(filepath.Separator),
-			"./cmd/iscdesk", "./cmd/iscdesk-agent", "./cmd/iscdesk-pack")
-		cmd.Dir = moduleRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binDir
-}
-
-// result of one run of a command.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// run runs one of the built commands to its end (2 minutes at most).
-func run(t *testing.T, name string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		var exit *exec.ExitError
-		require.ErrorAs(t, err, &exit, "running %s %v: %s", name, args, e.String())
-		code = exit.ExitCode()
-	}
-	return result{stdout: o.String(), stderr: e.String(), code: code}
-}
-
-// runJSON runs a command that must succeed with --json and decodes its output into v.
-func runJSON(t *testing.T, v any, name string, args ...string) {
-	t.Helper()
-	r := run(t, name, append(args, "--json")...)
-	require.Equal(t, 0, r.code, "%s %v: %s", name, args, r.stderr)
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), v), "output of %s %v: %s", name, args, r.stdout)
-}
-
-// eventually polls cond every 100 ms until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			require.FailNow(t, "timed out after "+within.String()+" waiting until "+what)
-		}
-		time.Sleep(100 * time.Millisecond)
+	return bins{
+		cli:   testenv.MustBuild(t, "./cmd/iscdesk", ""),
+		agent: testenv.MustBuild(t, "./cmd/iscdesk-agent", ""),
+		pack:  testenv.MustBuild(t, "./cmd/iscdesk-pack", ""),
 	}
 }
 
@@ -155,6 +67,7 @@ func newPkgServer(t *testing.T, dir string) *pkgServer {
 
 // vendor is a signing key and a built solver package with a server for it.
 type vendor struct {
+	pack    string // the iscdesk-pack binary
 	dir     string
 	pubLine string // "iscdesk-ed25519-public ID B64", for --trusted-key
 	pkg     string // the .iscpkg
@@ -162,19 +75,21 @@ type vendor struct {
 }
 
 // newVendor makes a key named keyName, builds packaging/examples/solver and serves it.
-func newVendor(t *testing.T, keyName string) *vendor {
+func newVendor(t *testing.T, b bins, keyName string) *vendor {
 	t.Helper()
-	v := &vendor{dir: t.TempDir()}
+	root, err := testenv.ModuleRoot()
+	require.NoError(t, err)
+	v := &vendor{pack: b.pack, dir: t.TempDir()}
 	var key struct {
 		PublicKey string `json:"public_key"`
 	}
-	runJSON(t, &key, "iscdesk-pack", "keygen", "--out", filepath.Join(v.dir, keyName))
+	testenv.RunJSON(t, nil, &key, v.pack, "keygen", "--out", filepath.Join(v.dir, keyName))
 	v.pubLine = key.PublicKey
 	v.pkg = filepath.Join(v.dir, "demo-solver-2.1.0.iscpkg")
 	var built struct {
 		File string `json:"file"`
 	}
-	runJSON(t, &built, "iscdesk-pack", "build", filepath.Join(moduleRoot(t), "packaging", "examples", "solver"), "-o", v.pkg)
+	testenv.RunJSON(t, nil, &built, v.pack, "build", filepath.Join(root, "packaging", "examples", "solver"), "-o", v.pkg)
 	v.server = newPkgServer(t, v.dir)
 	return v
 }
@@ -186,7 +101,7 @@ func (v *vendor) sign(t *testing.T, keyFile string) string {
 	var signed struct {
 		File string `json:"file"`
 	}
-	runJSON(t, &signed, "iscdesk-pack", "sign", v.pkg, "--key", keyFile,
+	testenv.RunJSON(t, nil, &signed, v.pack, "sign", v.pkg, "--key", keyFile,
 		"--url", v.server.URL+"/"+filepath.Base(v.pkg), "--platform", runtime.GOOS+"/"+runtime.GOARCH, "-o", out)
 	return out
 }
@@ -194,21 +109,23 @@ func (v *vendor) sign(t *testing.T, keyFile string) string {
 // agent is a running iscdesk-agent in user mode on a temporary socket.
 type agent struct {
 	t                             *testing.T
+	bin                           bins
 	args                          []string
 	socket, stateDir, installRoot string
-	logFile, home                 string
-	cmd                           *exec.Cmd
+	home                          string
+	proc                          *testenv.Process   // the running agent; nil when stopped
+	runs                          []*testenv.Process // every start, for the log of a failed test
 }
 
-func newAgent(t *testing.T, trustedKey string) *agent {
+func newAgent(t *testing.T, b bins, trustedKey string) *agent {
 	t.Helper()
 	dir := t.TempDir()
 	a := &agent{
 		t:           t,
+		bin:         b,
 		socket:      filepath.Join(dir, "agent.sock"),
 		stateDir:    filepath.Join(dir, "state"),
 		installRoot: filepath.Join(dir, "opt"),
-		logFile:     filepath.Join(dir, "agent.log"),
 		home:        filepath.Join(dir, "home"),
 	}
 	require.NoError(t, os.MkdirAll(a.home, 0o700))
@@ -218,8 +135,8 @@ func newAgent(t *testing.T, trustedKey string) *agent {
 	t.Cleanup(func() {
 		a.stop()
 		if t.Failed() {
-			if log, err := os.ReadFile(a.logFile); err == nil {
-				t.Logf("agent output:\n%s", log)
+			for i, p := range a.runs {
+				t.Logf("agent output (run %d):\n%s\n%s", i+1, strings.Join(p.Output(), "\n"), p.Stderr())
 			}
 		}
 	})
@@ -229,128 +146,78 @@ func newAgent(t *testing.T, trustedKey string) *agent {
 // start starts the agent and waits until it answers.
 func (a *agent) start() {
 	a.t.Helper()
-	log, err := os.OpenFile(a.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	require.NoError(a.t, err)
-	defer log.Close()
-	a.cmd = exec.Command(filepath.Join(binDir, "iscdesk-agent"), a.args...)
-	a.cmd.Stdout, a.cmd.Stderr = log, log
 	// --user mode reads ~/.config/iscdesk/agent.yaml: keep the agent away from this machine's.
-	a.cmd.Env = append(os.Environ(), "HOME="+a.home, "XDG_CONFIG_HOME="+filepath.Join(a.home, ".config"))
-	require.NoError(a.t, a.cmd.Start(), "starting iscdesk-agent")
-	eventually(a.t, 30*time.Second, "the agent answers on "+a.socket, func() bool {
-		return run(a.t, "iscdesk", "status", "--socket", a.socket).code == 0
+	p, err := testenv.StartProcess([]string{"HOME=" + a.home, "XDG_CONFIG_HOME=" + filepath.Join(a.home, ".config")}, a.bin.agent, a.args...)
+	require.NoError(a.t, err)
+	a.proc, a.runs = p, append(a.runs, p)
+	testenv.Eventually(a.t, 30*time.Second, "the agent answers on "+a.socket, func() bool {
+		return testenv.Run(a.t, nil, a.bin.cli, "status", "--socket", a.socket).Code == 0
 	})
 }
 
 // kill stops the agent with SIGKILL, as a power cut would.
 func (a *agent) kill() {
 	a.t.Helper()
-	require.NoError(a.t, a.cmd.Process.Signal(syscall.SIGKILL))
-	_ = a.cmd.Wait() // "signal: killed"
-	a.cmd = nil
+	a.proc.Kill()
+	a.proc = nil
 }
 
 // stop ends the agent with SIGTERM, or SIGKILL when it does not stop within 20 s.
 func (a *agent) stop() {
-	if a.cmd == nil {
+	if a.proc == nil {
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = a.cmd.Wait()
-		close(done)
-	}()
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		a.t.Errorf("iscdesk-agent did not stop within 20 s of SIGTERM; killing it")
-		_ = a.cmd.Process.Kill()
-		<-done
+	if a.proc.Stop(syscall.SIGTERM) {
+		a.t.Errorf("iscdesk-agent did not stop within 20 s of SIGTERM; killed it")
 	}
-	a.cmd = nil
+	a.proc = nil
 }
 
 // cli runs the iscdesk CLI against this agent.
-func (a *agent) cli(args ...string) result {
+func (a *agent) cli(args ...string) testenv.Result {
 	a.t.Helper()
-	return run(a.t, "iscdesk", append(args, "--socket", a.socket)...)
+	return testenv.Run(a.t, nil, a.bin.cli, append(args, "--socket", a.socket)...)
 }
 
 func (a *agent) job(id string) apitype.Job {
 	a.t.Helper()
 	var j apitype.Job
-	runJSON(a.t, &j, "iscdesk", "jobs", id, "--socket", a.socket)
+	testenv.RunJSON(a.t, nil, &j, a.bin.cli, "jobs", id, "--socket", a.socket)
 	return j
 }
 
-// watcher is `iscdesk watch --json` running in the background, with the events it printed.
+// watcher is `iscdesk watch --json` running in the background; its lines are events.
 type watcher struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex // guards events
-	evs  []apitype.Event
-	done chan struct{} // closed when the output ends
+	t    *testing.T
+	proc *testenv.Process
 }
 
 func startWatch(t *testing.T, a *agent) *watcher {
 	t.Helper()
-	w := &watcher{done: make(chan struct{})}
-	w.cmd = exec.Command(filepath.Join(binDir, "iscdesk"), "watch", "--json", "--socket", a.socket)
-	out, err := w.cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr bytes.Buffer
-	w.cmd.Stderr = &stderr
-	require.NoError(t, w.cmd.Start())
-	go func() { // owned by the watcher: ends when the process closes its output
-		defer close(w.done)
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		for sc.Scan() {
-			var e apitype.Event
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Errorf("iscdesk watch --json printed a line that is not an event: %q: %v", sc.Text(), err)
-				continue
-			}
-			w.mu.Lock()
-			w.evs = append(w.evs, e)
-			w.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		if w.cmd.ProcessState == nil {
-			_ = w.cmd.Process.Kill()
-			<-w.done
-			_ = w.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("iscdesk watch stderr:\n%s", stderr.String())
-		}
-	})
-	return w
+	return &watcher{t: t, proc: testenv.Start(t, nil, a.bin.cli, "watch", "--json", "--socket", a.socket)}
 }
 
+// events returns the events printed so far; a line that is not an event fails the test.
 func (w *watcher) events() []apitype.Event {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]apitype.Event(nil), w.evs...)
+	w.t.Helper()
+	var evs []apitype.Event
+	for _, l := range w.proc.Output() {
+		var e apitype.Event
+		if !assert.NoError(w.t, json.Unmarshal([]byte(l), &e), "iscdesk watch --json printed a line that is not an event: %q", l) {
+			continue
+		}
+		evs = append(evs, e)
+	}
+	return evs
 }
 
 // interrupt stops the watch like Ctrl-C and returns its exit code.
 func (w *watcher) interrupt(t *testing.T) int {
 	t.Helper()
-	require.NoError(t, w.cmd.Process.Signal(os.Interrupt))
-	select {
-	case <-w.done:
-	case <-time.After(20 * time.Second):
-		require.FailNow(t, "iscdesk watch did not stop within 20 s of SIGINT")
-	}
-	err := w.cmd.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode()
-	}
-	require.NoError(t, err)
-	return 0
+	require.NoError(t, w.proc.Signal(os.Interrupt))
+	code, err := w.proc.Wait(20 * time.Second)
+	require.NoError(t, err, "iscdesk watch after SIGINT")
+	return code
 }
 
 // installerProcesses lists the processes that run with an install folder under root: the vendor's
