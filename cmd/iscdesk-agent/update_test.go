@@ -165,6 +165,8 @@ func (a *installedAgent) start() {
 	a.cmd = exec.Command(a.exe, "run", "--user", "--config", a.config)
 	a.cmd.Env = a.env
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	// A new binary on trial inherits the output; a kill of this one must not wait for it.
+	a.cmd.WaitDelay = 5 * time.Second
 	a.exited = make(chan struct{})
 	require.NoError(t, a.cmd.Start())
 	go func() { _ = a.cmd.Wait(); close(a.exited) }()
@@ -257,7 +259,8 @@ func TestSelfUpdate(t *testing.T) {
 		old, err := os.ReadFile(update.OldPath(a.exe))
 		require.NoError(t, err)
 		assert.Equal(t, bins.v1, old, "the previous binary is kept")
-		us := a.waitUpdate(func(s apitype.UpdateStatus) bool { return s.Current == "2.0.0" })
+		// The new binary answers as 2.0.0 already on trial, before the old one records the switch.
+		us := a.waitUpdate(func(s apitype.UpdateStatus) bool { return s.Current == "2.0.0" && s.Last != "" })
 		assert.Contains(t, us.Last, "updated from 1.0.0 to 2.0.0")
 		assert.Empty(t, us.Failed)
 	})
