@@ -61,7 +61,7 @@ func TestLicenseAppliedThenIssuedByBuiltin(t *testing.T) {
 
 	n := nextNotification(t, events, "license")
 	assert.Equal(t, applied.ID, n.Ref)
-	assert.Equal(t, "api.License issued", n.Title)
+	assert.Equal(t, "License issued", n.Title)
 
 	c := e.do(&eng, "GET", "/v1/licenses/"+lic.ID+"/content", nil)
 	require.Equal(t, http.StatusOK, c.Status)
