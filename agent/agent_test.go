@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,12 @@ func TestSubmitRefusals(t *testing.T) {
 	untrusted := m.example("cad-viewer")
 	untrusted = []byte(strings.Replace(string(untrusted), `"key_id": "`+m.key.ID(), `"key_id": "`+other.ID(), 1))
 	altered := []byte(strings.Replace(string(m.example("driver-kit")), `"signature": "`, `"signature": "AAAA`, 1))
+	otherOS := map[bool]string{true: "linux", false: "windows"}[runtime.GOOS == "windows"]
+	now := time.Now()
+	foreign, err := ticket.Sign(ticket.Ticket{Product: "cad-viewer", Name: "CAD Viewer", Version: "5.0.0", Platform: otherOS + "/amd64",
+		URLs: []string{m.srv.URL + "/cad-viewer.iscpkg"}, Size: 1, SHA256: strings.Repeat("a", 64), ManifestSHA256: strings.Repeat("b", 64),
+		IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}, m.key)
+	require.NoError(t, err)
 
 	tests := []struct {
 		name  string
@@ -126,6 +133,7 @@ func TestSubmitRefusals(t *testing.T) {
 		{"ticket signed by an untrusted key", apitype.JobRequest{Action: apitype.ActionInstall, Ticket: untrusted}, CodeTicketRefused, "ticket", ""},
 		{"altered ticket", apitype.JobRequest{Action: apitype.ActionInstall, Ticket: altered}, CodeTicketRefused, "ticket", ""},
 		{"not a ticket", apitype.JobRequest{Action: apitype.ActionInstall, Ticket: []byte("hello")}, CodeTicketRefused, "ticket", ""},
+		{"ticket for another platform", apitype.JobRequest{Action: apitype.ActionInstall, Ticket: foreign}, CodeTicketRefused, "ticket", otherOS},
 		{"second install of a product", apitype.JobRequest{Action: apitype.ActionInstall, Ticket: good}, CodeConflict, "", "demo-solver already has job"},
 		{"uninstall of a product not installed", apitype.JobRequest{Action: apitype.ActionUninstall, Product: "cad-viewer"}, CodeNotFound, "product", "not installed"},
 	}
