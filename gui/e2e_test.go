@@ -2,19 +2,10 @@ package gui
 
 import (
 	"context"
-	"fmt"
-	"html"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +15,7 @@ import (
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
 	aclient "github.com/iscdesk/iscdesk/agent/client"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
 	"github.com/iscdesk/iscdesk/marketplace/client/secretstore"
 )
@@ -35,12 +27,13 @@ func TestInstallWithTheRealAgentAndMarketplace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs iscdesk-market and iscdesk-agent; skipped with -short")
 	}
-	bin := buildCommands(t, "iscdesk-market", "iscdesk-agent")
-	marketURL, key := startMarketplace(t, bin)
-	sock := startAgent(t, bin, key)
+	m := testenv.StartMarket(t, "")
+	key, err := m.WaitLine(flowTimeout, func(l string) bool { return strings.HasPrefix(l, ticketKeyPrefix) })
+	require.NoError(t, err)
+	sock := startAgent(t, strings.TrimPrefix(key, ticketKeyPrefix))
 
-	market := mclient.New(marketURL, mclient.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))})
-	u := newTestUI(t, aclient.New(sock), market, Options{OpenBrowser: formBrowser("engineer", "demo")})
+	market := mclient.New(m.URL, mclient.Options{Store: secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))})
+	u := newTestUI(t, aclient.New(sock), market, Options{OpenBrowser: testenv.Browser(demoUser, demoPassword)})
 
 	// Sign in.
 	account := screenOf[*signInScreen](u)
@@ -97,155 +90,28 @@ func TestInstallWithTheRealAgentAndMarketplace(t *testing.T) {
 	})
 }
 
-// buildCommands builds ./cmd/NAME of this module into a temporary folder.
-func buildCommands(t *testing.T, names ...string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	require.NoError(t, err, "go env GOMOD")
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := t.TempDir()
-	args := []string{"build", "-o", bin + string(filepath.Separator)}
-	for _, n := range names {
-		args = append(args, "./cmd/"+n)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	built, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", built)
-	t.Setenv("ISCDESK_TEST_ROOT", root)
-	return bin
-}
-
-// startProcess starts bin/name with args, its output in a file, and stops it at the test's end.
-func startProcess(t *testing.T, bin, name string, env []string, args ...string) (logFile string) {
-	t.Helper()
-	logFile = filepath.Join(t.TempDir(), name+".log")
-	log, err := os.Create(logFile)
-	require.NoError(t, err)
-	cmd := exec.Command(filepath.Join(bin, name), args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), env...)
-	require.NoError(t, cmd.Start(), "starting %s", name)
-	log.Close()
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() { // owned by this cleanup, which waits for it
-			_ = cmd.Wait()
-			close(done)
-		}()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Errorf("%s did not stop within 20 s of SIGTERM; killing it", name)
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			data, _ := os.ReadFile(logFile)
-			t.Logf("%s output:\n%s", name, data)
-		}
-	})
-	return logFile
-}
-
-// waitLine polls file until a line starts with prefix, and returns the rest of that line.
-func waitLine(t *testing.T, file, prefix string) string {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		data, _ := os.ReadFile(file)
-		for _, line := range strings.Split(string(data), "\n") {
-			if rest, ok := strings.CutPrefix(line, prefix); ok {
-				return strings.TrimSpace(rest)
-			}
-		}
-		if time.Now().After(deadline) {
-			require.FailNow(t, fmt.Sprintf("no line %q in %s after 60 s:\n%s", prefix, file, data))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// startMarketplace runs `iscdesk-market serve` on demo data and returns its URL and ticket key.
-func startMarketplace(t *testing.T, bin string) (marketURL, keyLine string) {
-	t.Helper()
-	examples := filepath.Join(os.Getenv("ISCDESK_TEST_ROOT"), "packaging", "examples")
-	log := startProcess(t, bin, "iscdesk-market", nil,
-		"serve", "--data", filepath.Join(t.TempDir(), "market"), "--examples", examples, "--addr", "127.0.0.1:0")
-	marketURL = waitLine(t, log, "marketplace on ")
-	keyLine = waitLine(t, log, "ticket key (trust it in the agent config): ")
-	return marketURL, keyLine
-}
+// ticketKeyPrefix starts the line where iscdesk-market prints its ticket key.
+const ticketKeyPrefix = "ticket key (trust it in the agent config): "
 
 // startAgent runs `iscdesk-agent run --user` on a temporary socket, trusting key, and waits
 // until it answers.
-func startAgent(t *testing.T, bin, key string) string {
+func startAgent(t *testing.T, key string) string {
 	t.Helper()
+	bin := testenv.MustBuild(t, "./cmd/iscdesk-agent", "")
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	require.NoError(t, os.MkdirAll(home, 0o700))
 	sock := filepath.Join(dir, "agent.sock")
 	// --user reads ~/.config/iscdesk/agent.yaml: keep the agent away from this machine's.
-	startProcess(t, bin, "iscdesk-agent", []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")},
+	testenv.Start(t, []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}, bin,
 		"run", "--user", "--socket", sock, "--state-dir", filepath.Join(dir, "state"),
 		"--install-root", filepath.Join(dir, "opt"), "--trusted-key", key)
 	c := aclient.New(sock)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Eventually(t, 30*time.Second, "the agent answers on "+sock, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		_, err := c.Status(ctx)
-		cancel()
-		if err == nil {
-			return sock
-		}
-		if time.Now().After(deadline) {
-			require.FailNow(t, "the agent does not answer on "+sock+": "+err.Error())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-
-// formBrowser is a browser and a user: it opens the sign-in page, fills in the marketplace's
-// login form and submits it; the marketplace then redirects to the app's loopback listener.
-func formBrowser(username, password string) func(string) error {
-	return func(authorizeURL string) error {
-		jar, err := cookiejar.New(nil)
-		if err != nil {
-			return err
-		}
-		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-		resp, err := browser.Get(authorizeURL)
-		if err != nil {
-			return err
-		}
-		form, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("sign-in page: %s: %s", resp.Status, form)
-		}
-		fields := url.Values{"username": {username}, "password": {password}}
-		for _, m := range hiddenInput.FindAllStringSubmatch(string(form), -1) {
-			fields.Set(m[1], html.UnescapeString(m[2]))
-		}
-		action, _, _ := strings.Cut(authorizeURL, "?")
-		resp, err = browser.PostForm(action, fields)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("submitting the sign-in form: %s", resp.Status)
-		}
-		return nil
-	}
+		return err == nil
+	})
+	return sock
 }

@@ -13,9 +13,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"github.com/stretchr/testify/require"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
 )
@@ -299,21 +299,14 @@ func onUI(u *UI, fn func()) {
 	fn()
 }
 
-// eventually polls cond on the UI thread until it holds or within passes.
+// eventually is testenv.Eventually with cond run on the UI thread.
 func eventually(t *testing.T, u *UI, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	testenv.Eventually(t, within, what, func() bool {
 		var ok bool
 		onUI(u, func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			require.FailNow(t, "timed out after "+within.String()+" waiting until "+what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ok
+	})
 }
 
 // texts lists the text of every label under o, in order.

@@ -1,23 +1,12 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
-	"html"
-	"io"
-	"net"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iscdesk/iscdesk/internal/testenv"
 	"github.com/iscdesk/iscdesk/marketplace/api"
 	mclient "github.com/iscdesk/iscdesk/marketplace/client"
 	"github.com/iscdesk/iscdesk/marketplace/client/secretstore"
@@ -39,134 +29,16 @@ const (
 	flowTimeout = 60 * time.Second
 )
 
-// realMarket is iscdesk-market, built from cmd/iscdesk-market and run as a process on a free
-// port of 127.0.0.1, on a fresh data folder seeded with the demo data.
-type realMarket struct {
-	url  string
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	stop func()
-}
-
-// lockedBuffer is an io.Writer that the test may read while the process writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func startRealMarket(t *testing.T) *realMarket {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "iscdesk-market")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/iscdesk-market")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building iscdesk-market: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close()) // the market takes the port over; another taker would fail the start, loudly
-
-	m := &realMarket{url: "http://" + addr, out: &lockedBuffer{}}
-	m.cmd = exec.Command(bin, "serve", "--data", filepath.Join(dir, "data"), "--addr", addr, "--examples", "../packaging/examples")
-	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
-	require.NoError(t, m.cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(exited) }()
-	var once sync.Once
-	m.stop = func() {
-		once.Do(func() {
-			_ = m.cmd.Process.Signal(os.Interrupt)
-			select {
-			case <-exited:
-			case <-time.After(20 * time.Second):
-				_ = m.cmd.Process.Kill()
-				<-exited
-			}
-		})
-	}
-	t.Cleanup(m.stop)
-
-	deadline := time.Now().Add(2 * time.Minute) // the first start builds the example packages
-	for {
-		resp, err := http.Get(m.url + "/v1/keys")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return m
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("iscdesk-market exited before it answered:\n%s", m.out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("iscdesk-market did not answer on %s within 2 min:\n%s", m.url, m.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-var hiddenField = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-
-// fillLoginForm is the user's browser: it opens the sign-in page, fills in the real form and
-// submits it; the marketplace then redirects to the client's loopback listener.
-func fillLoginForm(username, password string) func(string) error {
-	return func(authorizeURL string) error {
-		jar, err := cookiejar.New(nil)
-		if err != nil {
-			return err
-		}
-		browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-		resp, err := browser.Get(authorizeURL)
-		if err != nil {
-			return err
-		}
-		form, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("sign-in page: %s: %s", resp.Status, form)
-		}
-		fields := url.Values{"username": {username}, "password": {password}}
-		for _, m := range hiddenField.FindAllStringSubmatch(string(form), -1) {
-			fields.Set(m[1], html.UnescapeString(m[2]))
-		}
-		resp, err = browser.PostForm(authorizeURL[:strings.Index(authorizeURL, "?")], fields)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return nil
-	}
-}
-
 // signedInClient signs in to m as the demo engineer through the login form and returns the
 // client, its session kept in a file of the test.
-func signedInClient(t *testing.T, m *realMarket) *mclient.Client {
+func signedInClient(t *testing.T, m *testenv.Market) *mclient.Client {
 	t.Helper()
 	store := secretstore.NewFile(filepath.Join(t.TempDir(), "session.json"))
-	c := mclient.New(m.url, mclient.Options{Store: store, Backoff: 10 * time.Millisecond, Retries: -1, Timeout: 20 * time.Second})
+	c := mclient.New(m.URL, mclient.Options{Store: store, Backoff: 10 * time.Millisecond, Retries: -1, Timeout: 20 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), flowTimeout)
 	defer cancel()
-	_, err := c.Login(ctx, mclient.LoginOptions{OpenBrowser: fillLoginForm(demoUser, demoPassword)})
-	require.NoError(t, err, "signing in to the demo marketplace; its output:\n%s", m.out)
+	_, err := c.Login(ctx, mclient.LoginOptions{OpenBrowser: testenv.Browser(demoUser, demoPassword)})
+	require.NoError(t, err, "signing in to the demo marketplace; its output:\n%s", m.Stderr())
 	return c
 }
 
@@ -176,7 +48,7 @@ func TestMarketplaceScreens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs iscdesk-market")
 	}
-	m := startRealMarket(t)
+	m := testenv.StartMarket(t, "")
 	c := signedInClient(t, m)
 	u := newTestUI(t, newFakeAgent(), c, Options{})
 	eventually(t, u, flowTimeout, "the app is signed in with the tenant's products", func() bool {
@@ -253,14 +125,14 @@ func exportOrdersFlow(t *testing.T, u *UI) {
 	onUI(u, func() { assert.Contains(t, s.status.Text, "Exported to "+picked) })
 }
 
-func offlineOrdersFlow(t *testing.T, u *UI, m *realMarket) {
+func offlineOrdersFlow(t *testing.T, u *UI, m *testenv.Market) {
 	show(t, u, ordersTitle)
 	s := screenOf[*ordersScreen](u)
 	var before int
 	onUI(u, func() { before = len(s.view.items) })
 	require.Positive(t, before)
 
-	m.stop()
+	m.Stop(os.Interrupt)
 	onUI(u, func() { s.view.refresh(true) })
 	eventually(t, u, flowTimeout, "the orders are marked offline", func() bool {
 		return strings.HasPrefix(s.status.Text, "Offline: showing your orders as loaded at")
