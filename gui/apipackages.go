@@ -2,7 +2,6 @@ package gui
 
 import (
 	"context"
-	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -27,12 +26,12 @@ const (
 
 // apiPackagesScreen shows each bought API call quota as a bar of the calls left, with its alert.
 type apiPackagesScreen struct {
+	marketScreen
 	u    *UI
 	view marketView[api.APIPackage]
 
-	status  *widget.Label
-	cards   *fyne.Container
-	content fyne.CanvasObject
+	status *widget.Label
+	cards  *fyne.Container
 
 	// UI thread.
 	alertButtons map[string]*widget.Button // package id → its Set alert button, rebuilt with the cards
@@ -41,13 +40,16 @@ type apiPackagesScreen struct {
 
 func newAPIPackagesScreen(u *UI) Screen {
 	s := &apiPackagesScreen{u: u, alertButtons: map[string]*widget.Button{}}
+	// A quota alert or an order (a package bought or topped up) changes the calls left.
+	s.marketScreen = marketScreen{title: apiPackagesTitle, icon: theme.GridIcon(), views: []refresher{&s.view},
+		kinds: []string{"quota", "order"}, draw: s.redraw}
 	s.view = marketView[api.APIPackage]{u: u, what: "API packages", shown: s.redraw,
+		id: func(p api.APIPackage) string { return p.ID },
 		fetch: func(ctx context.Context) ([]api.APIPackage, error) {
 			return collectMax(u.market.APIPackages(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
-	s.status = widget.NewLabel("")
-	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
-	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
+	s.status = newStatusLabel()
+	reload := s.reloadButton()
 	s.cards = container.NewVBox()
 	top := container.NewBorder(nil, nil, nil, reload, s.status)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(s.cards))
@@ -55,29 +57,10 @@ func newAPIPackagesScreen(u *UI) Screen {
 	return s
 }
 
-func (s *apiPackagesScreen) Title() string              { return apiPackagesTitle }
-func (s *apiPackagesScreen) Icon() fyne.Resource        { return theme.GridIcon() }
-func (s *apiPackagesScreen) Content() fyne.CanvasObject { return s.content }
-
-// Refresh loads the packages when they are stale and redraws.
-func (s *apiPackagesScreen) Refresh() {
-	s.view.refresh(false)
-	s.redraw()
-}
-
-// Notified reloads the packages on a quota alert: the calls left changed.
-func (s *apiPackagesScreen) Notified(n api.Notification) {
-	if n.Kind == "quota" || n.Kind == "order" {
-		s.view.refresh(true)
-	}
-}
-
 // redraw rebuilds the cards; there are few packages, so a plain box does. UI thread.
 func (s *apiPackagesScreen) redraw() {
 	text, imp := s.view.status()
-	s.status.SetText(text)
-	s.status.Importance = imp
-	s.status.Refresh()
+	setStatus(s.status, text, imp)
 	s.alertButtons = map[string]*widget.Button{}
 	objs := make([]fyne.CanvasObject, 0, len(s.view.items))
 	for _, p := range s.view.items {
@@ -121,14 +104,9 @@ func (s *apiPackagesScreen) card(p api.APIPackage) fyne.CanvasObject {
 	return widget.NewCard(p.Name, "", container.NewVBox(metaLabel, bar, alert, buttons))
 }
 
-func (s *apiPackagesScreen) pkg(id string) *api.APIPackage {
-	if i := slices.IndexFunc(s.view.items, func(p api.APIPackage) bool { return p.ID == id }); i >= 0 {
-		return &s.view.items[i]
-	}
-	return nil
-}
+func (s *apiPackagesScreen) pkg(id string) *api.APIPackage { return s.view.byID(id) }
 
-// put replaces a package in the list and redraws. UI thread.
+// put replaces a package in the list and redraws; a package gone from the list stays gone. UI thread.
 func (s *apiPackagesScreen) put(p api.APIPackage) {
 	if cur := s.pkg(p.ID); cur != nil {
 		*cur = p

@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +22,7 @@ const deliveriesTitle = "Deliveries"
 // deliveriesScreen shows the cloud images and the hardware the tenant bought: images with their
 // billing and an id to copy, hardware with its shipping and the unsubscribe (refund or return) flow.
 type deliveriesScreen struct {
+	marketScreen
 	u        *UI
 	images   marketView[api.ImageDelivery]
 	hardware marketView[api.HardwareDelivery]
@@ -39,7 +39,6 @@ type deliveriesScreen struct {
 	unsubscribe    *widget.Button
 	hwDetail       fyne.CanvasObject
 	hwEmpty        fyne.CanvasObject
-	content        fyne.CanvasObject
 
 	// UI thread.
 	selected string           // hardware delivery id
@@ -48,21 +47,20 @@ type deliveriesScreen struct {
 
 func newDeliveriesScreen(u *UI) Screen {
 	s := &deliveriesScreen{u: u}
+	// A delivery moves with its order: both kinds reload both lists.
+	s.marketScreen = marketScreen{title: deliveriesTitle, icon: theme.MailSendIcon(), views: []refresher{&s.images, &s.hardware},
+		kinds: []string{"delivery", "order"}, draw: s.redraw}
 	s.images = marketView[api.ImageDelivery]{u: u, what: "image deliveries", shown: s.redraw,
+		id: func(d api.ImageDelivery) string { return d.ID },
 		fetch: func(ctx context.Context) ([]api.ImageDelivery, error) {
 			return collectMax(u.market.ImageDeliveries(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
-	s.hardware = marketView[api.HardwareDelivery]{u: u, what: "hardware deliveries", shown: s.redraw,
+	s.hardware = marketView[api.HardwareDelivery]{u: u, what: "hardware deliveries", shown: s.redraw, id: hardwareID,
 		fetch: func(ctx context.Context) ([]api.HardwareDelivery, error) {
 			return collectMax(u.market.HardwareDeliveries(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
-	s.status = widget.NewLabel("")
-	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
-	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() {
-		s.images.refresh(true)
-		s.hardware.refresh(true)
-		s.redraw()
-	})
+	s.status = newStatusLabel()
+	reload := s.reloadButton()
 
 	s.copied = widget.NewLabel("")
 	s.copied.Importance = widget.SuccessImportance
@@ -89,12 +87,8 @@ func newDeliveriesScreen(u *UI) Screen {
 		container.NewBorder(nil, nil, widget.NewIcon(theme.ComputerIcon()), nil, s.hwName),
 		widget.NewSeparator(), s.hwLine, s.hwReview, container.NewHBox(s.unsubscribe),
 		widget.NewSeparator(), s.hwFacts)
-	emptyText := widget.NewLabel("Select a delivery to see its shipping and to unsubscribe.")
-	emptyText.Alignment = fyne.TextAlignCenter
-	s.hwEmpty = container.NewCenter(emptyText)
-	right := container.NewStack(container.NewPadded(container.NewVScroll(s.hwDetail)), s.hwEmpty)
-	hwSplit := container.NewHSplit(s.hwList, widget.NewCard("", "", right))
-	hwSplit.Offset = 0.55
+	var hwSplit *container.Split
+	hwSplit, s.hwEmpty = detailSplit(s.hwList, s.hwDetail, "Select a delivery to see its shipping and to unsubscribe.", 0.55)
 
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Images", theme.StorageIcon(), imagesTab),
@@ -107,25 +101,6 @@ func newDeliveriesScreen(u *UI) Screen {
 	return s
 }
 
-func (s *deliveriesScreen) Title() string              { return deliveriesTitle }
-func (s *deliveriesScreen) Icon() fyne.Resource        { return theme.MailSendIcon() }
-func (s *deliveriesScreen) Content() fyne.CanvasObject { return s.content }
-
-// Refresh loads both lists when they are stale and redraws.
-func (s *deliveriesScreen) Refresh() {
-	s.images.refresh(false)
-	s.hardware.refresh(false)
-	s.redraw()
-}
-
-// Notified reloads the deliveries when the marketplace says one moved (shipped, reviewed).
-func (s *deliveriesScreen) Notified(n api.Notification) {
-	if n.Kind == "delivery" || n.Kind == "order" {
-		s.images.refresh(true)
-		s.hardware.refresh(true)
-	}
-}
-
 // redraw shows the status of the tab on top, the lists and the selected delivery. UI thread.
 func (s *deliveriesScreen) redraw() {
 	if s.tabs == nil {
@@ -135,14 +110,9 @@ func (s *deliveriesScreen) redraw() {
 	if s.tabs.SelectedIndex() == 1 {
 		text, imp = s.hardware.status()
 	}
-	s.status.SetText(text)
-	s.status.Importance = imp
-	s.status.Refresh()
+	setStatus(s.status, text, imp)
 	s.imageList.Refresh()
-	s.hwList.UnselectAll()
-	if i := slices.IndexFunc(s.hardware.items, func(d api.HardwareDelivery) bool { return d.ID == s.selected }); i >= 0 {
-		s.hwList.Select(i)
-	}
+	reselect(s.hwList, indexOf(s.hardware.items, s.selected, hardwareID))
 	s.hwList.Refresh()
 	s.updateHardwareDetail()
 }
@@ -263,24 +233,18 @@ func hardwareStateImportance(state string) widget.Importance {
 }
 
 func (s *deliveriesScreen) selectedHardware() *api.HardwareDelivery {
-	for i := range s.hardware.items {
-		if s.hardware.items[i].ID == s.selected {
-			return &s.hardware.items[i]
-		}
-	}
-	return nil
+	return s.hardware.byID(s.selected)
 }
+
+func hardwareID(d api.HardwareDelivery) string { return d.ID }
 
 // updateHardwareDetail redraws the hardware detail pane. UI thread.
 func (s *deliveriesScreen) updateHardwareDetail() {
 	d := s.selectedHardware()
+	showDetail(s.hwDetail, s.hwEmpty, d != nil)
 	if d == nil {
-		s.hwDetail.Hide()
-		s.hwEmpty.Show()
 		return
 	}
-	s.hwEmpty.Hide()
-	s.hwDetail.Show()
 	s.hwName.SetText(d.Title)
 	s.hwLine.SetText(shippingText(*d))
 	s.hwLine.Importance = hardwareStateImportance(d.State)
@@ -349,10 +313,6 @@ func shippingText(d api.HardwareDelivery) string {
 
 // putHardware replaces a delivery in the list (after an unsubscribe) and redraws. UI thread.
 func (s *deliveriesScreen) putHardware(d api.HardwareDelivery) {
-	if i := slices.IndexFunc(s.hardware.items, func(x api.HardwareDelivery) bool { return x.ID == d.ID }); i >= 0 {
-		s.hardware.items[i] = d
-	} else {
-		s.hardware.items = append([]api.HardwareDelivery{d}, s.hardware.items...)
-	}
+	s.hardware.put(d)
 	s.redraw()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +29,7 @@ const licenseWaitInterval = 2 * time.Second
 // licensesScreen lists the tenant's licenses; it applies for new ones (bound to this device's
 // fingerprint), follows them until issued and installs the issued file where the software finds it.
 type licensesScreen struct {
+	marketScreen
 	u    *UI
 	view marketView[api.License]
 	save savePicker
@@ -46,7 +46,6 @@ type licensesScreen struct {
 	installNote *widget.Label
 	detail      fyne.CanvasObject
 	empty       fyne.CanvasObject
-	content     fyne.CanvasObject
 
 	// UI thread.
 	selected  string
@@ -59,16 +58,17 @@ type licensesScreen struct {
 func newLicensesScreen(u *UI) Screen {
 	s := &licensesScreen{u: u, save: fileSaveDialog, fingerprint: fingerprint.Compute,
 		following: map[string]bool{}, installed: map[string]string{}}
-	s.view = marketView[api.License]{u: u, what: "licenses", shown: s.loaded,
+	s.marketScreen = marketScreen{title: licensesTitle, icon: theme.DocumentIcon(), views: []refresher{&s.view},
+		kinds: []string{"license"}, draw: s.redraw}
+	s.view = marketView[api.License]{u: u, what: "licenses", shown: s.loaded, id: licenseID,
 		fetch: func(ctx context.Context) ([]api.License, error) {
 			return collectMax(u.market.Licenses(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
 
 	s.apply = widget.NewButtonWithIcon("Apply for a license…", theme.ContentAddIcon(), s.startApply)
 	s.apply.Importance = widget.HighImportance
-	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
-	s.status = widget.NewLabel("")
-	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
+	reload := s.reloadButton()
+	s.status = newStatusLabel()
 
 	s.list = widget.NewList(func() int { return len(s.view.items) }, newLicenseRow, s.bindRow)
 	s.list.OnSelected = func(id widget.ListItemID) {
@@ -97,34 +97,13 @@ func newLicensesScreen(u *UI) Screen {
 		widget.NewSeparator(),
 		s.facts,
 	)
-	emptyText := widget.NewLabel("Select a license to see its details.")
-	emptyText.Alignment = fyne.TextAlignCenter
-	s.empty = container.NewCenter(emptyText)
+	var split *container.Split
+	split, s.empty = detailSplit(s.list, s.detail, "Select a license to see its details.", 0.55)
 
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.apply, reload), s.status)
-	right := container.NewStack(container.NewPadded(container.NewVScroll(s.detail)), s.empty)
-	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
-	split.Offset = 0.55
 	s.content = container.NewBorder(top, nil, nil, nil, split)
 	s.redraw()
 	return s
-}
-
-func (s *licensesScreen) Title() string              { return licensesTitle }
-func (s *licensesScreen) Icon() fyne.Resource        { return theme.DocumentIcon() }
-func (s *licensesScreen) Content() fyne.CanvasObject { return s.content }
-
-// Refresh loads the licenses when they are stale and redraws.
-func (s *licensesScreen) Refresh() {
-	s.view.refresh(false)
-	s.redraw()
-}
-
-// Notified reloads the licenses when the marketplace says one was issued or rejected.
-func (s *licensesScreen) Notified(n api.Notification) {
-	if n.Kind == "license" {
-		s.view.refresh(true)
-	}
 }
 
 // loaded follows the pending licenses of a fresh list, then redraws.
@@ -140,18 +119,13 @@ func (s *licensesScreen) loaded() {
 // redraw shows the list, its status and the selected license. UI thread.
 func (s *licensesScreen) redraw() {
 	text, imp := s.view.status()
-	s.status.SetText(text)
-	s.status.Importance = imp
-	s.status.Refresh()
+	setStatus(s.status, text, imp)
 	if s.u.me == nil {
 		s.apply.Disable()
 	} else {
 		s.apply.Enable()
 	}
-	s.list.UnselectAll()
-	if i := slices.IndexFunc(s.view.items, func(l api.License) bool { return l.ID == s.selected }); i >= 0 {
-		s.list.Select(i)
-	}
+	reselect(s.list, indexOf(s.view.items, s.selected, licenseID))
 	s.list.Refresh()
 	s.updateDetail()
 }
@@ -204,25 +178,17 @@ func (s *licensesScreen) productName(product string) string {
 	return product
 }
 
-func (s *licensesScreen) selectedLicense() *api.License {
-	for i := range s.view.items {
-		if s.view.items[i].ID == s.selected {
-			return &s.view.items[i]
-		}
-	}
-	return nil
-}
+func (s *licensesScreen) selectedLicense() *api.License { return s.view.byID(s.selected) }
+
+func licenseID(l api.License) string { return l.ID }
 
 // updateDetail redraws the detail pane. UI thread.
 func (s *licensesScreen) updateDetail() {
 	l := s.selectedLicense()
+	showDetail(s.detail, s.empty, l != nil)
 	if l == nil {
-		s.detail.Hide()
-		s.empty.Show()
 		return
 	}
-	s.empty.Hide()
-	s.detail.Show()
 	s.name.SetText(s.productName(l.Product))
 	badge, imp := licenseBadge(*l, s.u.opts.Now())
 	state := map[string]string{
@@ -320,11 +286,7 @@ func (s *licensesScreen) follow(id string) {
 
 // put replaces (or adds, first) a license in the list and redraws. UI thread.
 func (s *licensesScreen) put(l api.License) {
-	if i := slices.IndexFunc(s.view.items, func(x api.License) bool { return x.ID == l.ID }); i >= 0 {
-		s.view.items[i] = l
-	} else {
-		s.view.items = append([]api.License{l}, s.view.items...)
-	}
+	s.view.put(l)
 	s.redraw()
 }
 

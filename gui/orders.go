@@ -27,6 +27,7 @@ const (
 
 // ordersScreen lists the tenant's orders with filters, search, a detail pane and a CSV export.
 type ordersScreen struct {
+	marketScreen
 	u    *UI
 	view marketView[api.Order]
 	save savePicker
@@ -42,7 +43,6 @@ type ordersScreen struct {
 	detailFacts  *fyne.Container
 	detail       fyne.CanvasObject
 	empty        fyne.CanvasObject
-	content      fyne.CanvasObject
 	lastExported string // the path of the last export, for the status line
 
 	// UI thread.
@@ -52,7 +52,9 @@ type ordersScreen struct {
 
 func newOrdersScreen(u *UI) Screen {
 	s := &ordersScreen{u: u, save: fileSaveDialog}
-	s.view = marketView[api.Order]{u: u, what: "orders", shown: s.redraw,
+	s.marketScreen = marketScreen{title: ordersTitle, icon: theme.ListIcon(), views: []refresher{&s.view},
+		kinds: []string{"order", "delivery"}, draw: s.redraw}
+	s.view = marketView[api.Order]{u: u, what: "orders", shown: s.redraw, id: orderID,
 		fetch: func(ctx context.Context) ([]api.Order, error) {
 			return collectMax(u.market.Orders(ctx, mclient.ListOptions{PageSize: 200}), marketViewMaxRows)
 		}}
@@ -66,10 +68,9 @@ func newOrdersScreen(u *UI) Screen {
 	s.state = widget.NewSelect(append([]string{anyState}, mapSlice(orderStates, words)...), func(string) { s.refilter() })
 	s.state.SetSelectedIndex(0)
 	s.export = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), s.exportCSV)
-	reload := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { s.view.refresh(true); s.redraw() })
+	reload := s.reloadButton()
 	s.count = widget.NewLabel("")
-	s.status = widget.NewLabel("")
-	s.status.Truncation = fyne.TextTruncateEllipsis // a wrapped label in a toolbar takes all the height it is offered
+	s.status = newStatusLabel()
 
 	s.list = widget.NewList(func() int { return len(s.shown) }, newOrderRow, s.bindRow)
 	s.list.OnSelected = func(id widget.ListItemID) {
@@ -86,35 +87,14 @@ func newOrdersScreen(u *UI) Screen {
 	s.detailFacts = container.New(layout.NewFormLayout())
 	s.detail = container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentIcon()), nil, s.detailTitle),
 		widget.NewSeparator(), s.detailFacts)
-	emptyText := widget.NewLabel("Select an order to see its details.")
-	emptyText.Alignment = fyne.TextAlignCenter
-	s.empty = container.NewCenter(emptyText)
+	var split *container.Split
+	split, s.empty = detailSplit(s.list, s.detail, "Select an order to see its details.", 0.6)
 
 	s.toolbar = container.NewBorder(nil, nil, nil, container.NewHBox(s.kind, s.state, s.count, s.export, reload), s.search)
 	top := container.NewVBox(s.toolbar, s.status)
-	right := container.NewStack(container.NewPadded(container.NewVScroll(s.detail)), s.empty)
-	split := container.NewHSplit(s.list, widget.NewCard("", "", right))
-	split.Offset = 0.6
 	s.content = container.NewBorder(top, nil, nil, nil, split)
 	s.redraw()
 	return s
-}
-
-func (s *ordersScreen) Title() string              { return ordersTitle }
-func (s *ordersScreen) Icon() fyne.Resource        { return theme.ListIcon() }
-func (s *ordersScreen) Content() fyne.CanvasObject { return s.content }
-
-// Refresh loads the orders when they are stale and redraws.
-func (s *ordersScreen) Refresh() {
-	s.view.refresh(false)
-	s.redraw()
-}
-
-// Notified reloads the orders when the marketplace says one moved.
-func (s *ordersScreen) Notified(n api.Notification) {
-	if n.Kind == "order" || n.Kind == "delivery" {
-		s.view.refresh(true)
-	}
 }
 
 func newOrderRow() fyne.CanvasObject {
@@ -154,10 +134,7 @@ func (s *ordersScreen) refilter() {
 		return // still being built
 	}
 	s.shown = filterOrders(s.view.items, filterValue(s.kind, orderKinds), filterValue(s.state, orderStates), s.search.Text)
-	s.list.UnselectAll()
-	if i := slices.IndexFunc(s.shown, func(o api.Order) bool { return o.ID == s.selected }); i >= 0 {
-		s.list.Select(i)
-	}
+	reselect(s.list, indexOf(s.shown, s.selected, orderID))
 	if count := fmt.Sprintf("%d of %d", len(s.shown), len(s.view.items)); count != s.count.Text {
 		s.count.SetText(count)
 		s.toolbar.Refresh()
@@ -176,31 +153,21 @@ func (s *ordersScreen) redraw() {
 	if s.lastExported != "" && s.view.err == nil {
 		text += " Exported to " + s.lastExported + "."
 	}
-	s.status.SetText(text)
-	s.status.Importance = imp
-	s.status.Refresh()
+	setStatus(s.status, text, imp)
 	s.refilter()
 }
 
 // selectedOrder is the order in the detail pane, nil when none.
-func (s *ordersScreen) selectedOrder() *api.Order {
-	for i := range s.view.items {
-		if s.view.items[i].ID == s.selected {
-			return &s.view.items[i]
-		}
-	}
-	return nil
-}
+func (s *ordersScreen) selectedOrder() *api.Order { return s.view.byID(s.selected) }
+
+func orderID(o api.Order) string { return o.ID }
 
 func (s *ordersScreen) updateDetail() {
 	o := s.selectedOrder()
+	showDetail(s.detail, s.empty, o != nil)
 	if o == nil {
-		s.detail.Hide()
-		s.empty.Show()
 		return
 	}
-	s.empty.Hide()
-	s.detail.Show()
 	s.detailTitle.SetText(o.Title)
 	facts := [][2]string{
 		{"Order", o.ID},
