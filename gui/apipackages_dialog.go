@@ -61,10 +61,7 @@ func (s *apiPackagesScreen) openAlert(id string) {
 		d.mode.SetSelected(modePercent)
 		d.channels.SetSelected([]string{alertChannels[0].label})
 	}
-	d.problem = widget.NewLabel("")
-	d.problem.Wrapping = fyne.TextWrapWord
-	d.problem.Importance = widget.DangerImportance
-	d.problem.Hide()
+	d.problem = newProblemLabel()
 
 	now := widget.NewLabel("Now: " + quotaLine(*p) + ".")
 	form := container.New(layout.NewFormLayout(),
@@ -73,12 +70,9 @@ func (s *apiPackagesScreen) openAlert(id string) {
 		widget.NewLabel("Tell me by"), d.channels)
 	body := container.NewVBox(now, form, d.problem)
 
-	cancel := widget.NewButton("Cancel", nil)
 	d.save = widget.NewButtonWithIcon("Save alert", theme.ConfirmIcon(), func() { s.saveAlert(d) })
 	d.save.Importance = widget.HighImportance
-	d.dlg = dialog.NewCustomWithoutButtons("Alert for "+p.Name, container.NewGridWrap(fyne.NewSize(540, body.MinSize().Height+50), body), s.u.win)
-	cancel.OnTapped = d.dlg.Hide
-	d.dlg.SetButtons([]fyne.CanvasObject{cancel, d.save})
+	d.dlg = newFormDialog(s.u.win, "Alert for "+p.Name, body, 540, 50, d.save)
 	d.dlg.SetOnClosed(func() {
 		if s.alerting == d {
 			s.alerting = nil
@@ -118,23 +112,13 @@ func (s *apiPackagesScreen) saveAlert(d *alertDialog) {
 	}
 	alert, err := quotaAlert(d.pkg, d.modeValue(), d.threshold.Text, chans)
 	if err != nil {
-		showProblem(d.problem, capitalise(err.Error())+".")
+		showInvalid(d.problem, err)
 		return
 	}
-	showProblem(d.problem, "")
-	d.save.Disable()
 	u, id := s.u, d.pkg.ID
-	u.load(func(ctx context.Context) {
-		p, err := u.market.SetAlert(ctx, id, alert)
-		u.do(func() {
-			d.save.Enable()
-			u.marketResult(err)
-			if err != nil {
-				showProblem(d.problem, errorText(err))
-				return
-			}
+	sendForm(u, d.problem, func(ctx context.Context) (*api.APIPackage, error) { return u.market.SetAlert(ctx, id, alert) },
+		func(p *api.APIPackage) {
 			d.dlg.Hide()
 			s.put(*p)
-		})
-	})
+		}, d.save)
 }

@@ -78,10 +78,7 @@ func (s *deliveriesScreen) startUnsubscribe() {
 	f.tracking.SetPlaceHolder("Tracking number of the parcel you sent back")
 	trackingLabel := widget.NewLabel("Return tracking")
 	f.trackingRow = []fyne.CanvasObject{trackingLabel, f.tracking}
-	f.problem = widget.NewLabel("")
-	f.problem.Wrapping = fyne.TextWrapWord
-	f.problem.Importance = widget.DangerImportance
-	f.problem.Hide()
+	f.problem = newProblemLabel()
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Refund amount ("+d.Currency+")"), container.NewVBox(f.amount, amountHelp),
 		widget.NewLabel("Reason"), f.reason,
@@ -172,28 +169,16 @@ func (f *unsubscribeFlow) show(i int) {
 func (s *deliveriesScreen) submitUnsubscribe(f *unsubscribeFlow) {
 	req, err := unsubscribeRequest(f.d, f.kind(), f.amount.Text, f.reason.Text, f.tracking.Text)
 	if err != nil {
-		showProblem(f.problem, capitalise(err.Error())+".")
+		showInvalid(f.problem, err)
 		return
 	}
-	showProblem(f.problem, "")
-	f.send.Disable()
-	f.back.Disable()
 	u, id := s.u, f.d.ID
-	u.load(func(ctx context.Context) {
-		d, err := u.market.Unsubscribe(ctx, id, req)
-		u.do(func() {
-			f.send.Enable()
-			f.back.Enable()
-			u.marketResult(err)
-			if err != nil {
-				showProblem(f.problem, errorText(err))
-				return
-			}
+	sendForm(u, f.problem, func(ctx context.Context) (*api.HardwareDelivery, error) { return u.market.Unsubscribe(ctx, id, req) },
+		func(d *api.HardwareDelivery) {
 			f.d = *d
 			f.outcome.SetText("Your request was sent. " + reviewText(d.Unsubscribe, d.Currency) +
 				" You will get a notification when the merchant decides.")
 			f.show(2)
 			s.putHardware(*d)
-		})
-	})
+		}, f.send, f.back)
 }

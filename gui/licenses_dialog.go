@@ -80,10 +80,7 @@ func (s *licensesScreen) showApply(fp fingerprint.Fingerprint) {
 	} else {
 		note.Hide()
 	}
-	d.problem = widget.NewLabel("")
-	d.problem.Wrapping = fyne.TextWrapWord
-	d.problem.Importance = widget.DangerImportance
-	d.problem.Hide()
+	d.problem = newProblemLabel()
 
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Product"), d.product,
@@ -93,12 +90,9 @@ func (s *licensesScreen) showApply(fp fingerprint.Fingerprint) {
 	intro.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(form, widget.NewSeparator(), intro, fpLine, parts, note, d.problem)
 
-	cancel := widget.NewButton("Cancel", nil)
 	d.submit = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), func() { s.submitApply(d, fp) })
 	d.submit.Importance = widget.HighImportance
-	d.dlg = dialog.NewCustomWithoutButtons("Apply for a license", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), u.win)
-	cancel.OnTapped = d.dlg.Hide
-	d.dlg.SetButtons([]fyne.CanvasObject{cancel, d.submit})
+	d.dlg = newFormDialog(u.win, "Apply for a license", body, 560, 40, d.submit)
 	d.dlg.SetOnClosed(func() {
 		if s.applying == d {
 			s.applying = nil
@@ -118,21 +112,12 @@ func (s *licensesScreen) submitApply(d *applyDialog, fp fingerprint.Fingerprint)
 	}
 	app, err := licenseApplication(product, d.from.Text, d.until.Text, fp, u.opts.Now())
 	if err != nil {
-		showProblem(d.problem, capitalise(err.Error())+".")
+		showInvalid(d.problem, err)
 		return
 	}
-	d.submit.Disable()
-	showProblem(d.problem, "")
 	session := u.marketSt.session
-	u.load(func(ctx context.Context) {
-		lic, err := u.market.ApplyLicense(ctx, app, d.key)
-		u.do(func() {
-			d.submit.Enable()
-			u.marketResult(err)
-			if err != nil {
-				showProblem(d.problem, errorText(err))
-				return
-			}
+	sendForm(u, d.problem, func(ctx context.Context) (*api.License, error) { return u.market.ApplyLicense(ctx, app, d.key) },
+		func(lic *api.License) {
 			d.dlg.Hide()
 			if session != u.marketSt.session {
 				return
@@ -142,16 +127,5 @@ func (s *licensesScreen) submitApply(d *applyDialog, fp fingerprint.Fingerprint)
 			if lic.State == api.LicensePending {
 				s.follow(lic.ID)
 			}
-		})
-	})
-}
-
-// showProblem shows text in a dialog's problem line, or hides the line when text is empty.
-func showProblem(l *widget.Label, text string) {
-	l.SetText(text)
-	if text == "" {
-		l.Hide()
-	} else {
-		l.Show()
-	}
+		}, d.submit)
 }
