@@ -124,14 +124,7 @@ func (s *Server) serveAgentBinary(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, fmt.Errorf("agent binary %s is recorded but cannot be read: %w", name, err))
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, name, st.ModTime(), f)
+	s.serveDownload(w, r, name, f)
 }
 
 // publishAgentRelease is POST /v1/vendor/agent-releases.

@@ -3,6 +3,7 @@ package server
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -251,10 +252,16 @@ func (s *Server) servePackage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	s.serveDownload(w, r, name, f)
+}
+
+// serveDownload serves the open file f, a package or an agent binary, with ranges (a download
+// resumes with Range and If-Range), and closes it.
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, name string, f *os.File) {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		s.internalError(w, r, err)
+		s.internalError(w, r, fmt.Errorf("reading %s: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
