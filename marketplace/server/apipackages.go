@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -44,20 +43,13 @@ func (s *Server) listAPIPackages(w http.ResponseWriter, r *http.Request) {
 		cond, args = "(created_at, id) < (?, ?)", []any{p.After.At, p.After.ID}
 	}
 	items, err := s.apiPackages(r.Context(), s.db, caller(r).TenantID, cond+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, p.Limit+1)...)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.APIPackage) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writePage(s, w, r, p, items, err, func(x api.APIPackage) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} })
 }
 
 // getAPIPackage is GET /v1/api-packages/{id}.
 func (s *Server) getAPIPackage(w http.ResponseWriter, r *http.Request) {
 	pkg, err := s.apiPackage(r.Context(), s.db, caller(r).TenantID, r.PathValue("id"))
-	if s.writePackageError(w, r, err) {
-		return
-	}
-	writeJSON(w, http.StatusOK, pkg)
+	writeFound(s, w, r, packageWhat(r), pkg, err)
 }
 
 // setQuotaAlert is PUT /v1/api-packages/{id}/alert: replaces the package's alert.
@@ -87,7 +79,7 @@ WHERE id = ?`, a.Mode, a.Threshold, strings.Join(a.Channels, ","), ms(s.now()), 
 		pkg, err = s.apiPackage(r.Context(), tx, c.TenantID, id)
 		return err
 	})
-	if s.writePackageError(w, r, err) {
+	if s.writeChangeError(w, r, packageWhat(r), err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, pkg)
@@ -103,7 +95,7 @@ WHERE tenant_id = ? AND id = ?`, ms(s.now()), c.TenantID, id)
 			err = sql.ErrNoRows
 		}
 	}
-	if s.writePackageError(w, r, err) {
+	if s.writeChangeError(w, r, packageWhat(r), err) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -184,7 +176,7 @@ func (s *Server) useAPIPackage(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if s.writePackageError(w, r, err) {
+	if s.writeChangeError(w, r, packageWhat(r), err) {
 		return
 	}
 	if fired && slices.Contains(pkg.Alert.Channels, api.ChannelInSite) {
@@ -224,31 +216,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenant, p.OwnerID, ch, recipient, "Quota alert
 	return nil
 }
 
-// writePackageError answers err, if any, and reports whether it did.
-func (s *Server) writePackageError(w http.ResponseWriter, r *http.Request, err error) bool {
-	var refusal *stateRefusal
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, sql.ErrNoRows):
-		notFound(w, "API package "+quoteClip(r.PathValue("id")))
-	case errors.As(err, &refusal):
-		writeError(w, http.StatusConflict, refusal.code, "", refusal.msg)
-	default:
-		s.writeInvalid(w, r, err)
-	}
-	return true
-}
+// packageWhat names the API package of the request, for a 404.
+func packageWhat(r *http.Request) string { return "API package " + quoteClip(r.PathValue("id")) }
 
 func (s *Server) apiPackage(ctx context.Context, q rowsQuerier, tenant, id string) (api.APIPackage, error) {
-	items, err := s.apiPackages(ctx, q, tenant, "id = ?", id)
-	if err != nil {
-		return api.APIPackage{}, err
-	}
-	if len(items) == 0 {
-		return api.APIPackage{}, sql.ErrNoRows
-	}
-	return items[0], nil
+	return first(s.apiPackages(ctx, q, tenant, "id = ?", id))
 }
 
 func (s *Server) apiPackages(ctx context.Context, q rowsQuerier, tenant, cond string, args ...any) ([]api.APIPackage, error) {

@@ -7,7 +7,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -77,25 +76,14 @@ func (s *Server) listImageDeliveries(w http.ResponseWriter, r *http.Request) {
 		args = append(args, p.After.At, p.After.ID)
 	}
 	items, err := s.imageDeliveries(r.Context(), caller(r).TenantID, where, " ORDER BY created_at DESC, id DESC LIMIT ?", append(args, p.Limit+1)...)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.ImageDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writePage(s, w, r, p, items, err, func(x api.ImageDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} })
 }
 
 // getImageDelivery is GET /v1/deliveries/images/{id}.
 func (s *Server) getImageDelivery(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	items, err := s.imageDeliveries(r.Context(), caller(r).TenantID, []string{"id = ?"}, "", id)
-	switch {
-	case err != nil:
-		s.internalError(w, r, err)
-	case len(items) == 0:
-		notFound(w, "image delivery "+quoteClip(id))
-	default:
-		writeJSON(w, http.StatusOK, items[0])
-	}
+	d, err := first(s.imageDeliveries(r.Context(), caller(r).TenantID, []string{"id = ?"}, "", id))
+	writeFound(s, w, r, "image delivery "+quoteClip(id), d, err)
 }
 
 func (s *Server) imageDeliveries(ctx context.Context, tenant string, where []string, tail string, args ...any) ([]api.ImageDelivery, error) {
@@ -139,25 +127,14 @@ func (s *Server) listHardwareDeliveries(w http.ResponseWriter, r *http.Request) 
 		args = append(args, p.After.At, p.After.ID)
 	}
 	items, err := s.hardwareDeliveries(r.Context(), s.db, caller(r).TenantID, where, " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", append(args, p.Limit+1)...)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.HardwareDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writePage(s, w, r, p, items, err, func(x api.HardwareDelivery) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} })
 }
 
 // getHardwareDelivery is GET /v1/deliveries/hardware/{id}.
 func (s *Server) getHardwareDelivery(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	d, err := s.hardwareDelivery(r.Context(), s.db, caller(r).TenantID, id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		notFound(w, "hardware delivery "+quoteClip(id))
-	case err != nil:
-		s.internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, d)
-	}
+	writeFound(s, w, r, "hardware delivery "+quoteClip(id), d, err)
 }
 
 // rowsQuerier is what both *DB and *sql.Tx offer for reads.
@@ -166,14 +143,7 @@ type rowsQuerier interface {
 }
 
 func (s *Server) hardwareDelivery(ctx context.Context, q rowsQuerier, tenant, id string) (api.HardwareDelivery, error) {
-	items, err := s.hardwareDeliveries(ctx, q, tenant, []string{"h.id = ?"}, "", id)
-	if err != nil {
-		return api.HardwareDelivery{}, err
-	}
-	if len(items) == 0 {
-		return api.HardwareDelivery{}, sql.ErrNoRows
-	}
-	return items[0], nil
+	return first(s.hardwareDeliveries(ctx, q, tenant, []string{"h.id = ?"}, "", id))
 }
 
 // hardwareDeliveries reads deliveries joined with their latest unsubscribe request (u.*, NULL
@@ -213,11 +183,6 @@ WHERE ` + strings.Join(append([]string{"h.tenant_id = ?"}, where...), " AND ") +
 	return out, rows.Err()
 }
 
-// stateRefusal is a 409: the request is valid but the delivery's state does not allow it.
-type stateRefusal struct{ code, msg string }
-
-func (e *stateRefusal) Error() string { return e.msg }
-
 // unsubscribeHardware is POST /v1/deliveries/hardware/{id}/unsubscribe: a refund (not_received)
 // or return (received) request, one open at a time, for the admins to review.
 func (s *Server) unsubscribeHardware(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +211,7 @@ reason, return_tracking, review_state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 
 		d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id)
 		return err
 	})
-	if s.writeDeliveryError(w, r, id, err) {
+	if s.writeChangeError(w, r, "hardware delivery "+quoteClip(id), err) {
 		return
 	}
 	s.moveHardwareOrder(r.Context(), c.TenantID, d.OrderID, api.StateRefunding)
@@ -330,7 +295,7 @@ WHERE id = ?`, state, req.Note, c.UserID, now, u.ID); err != nil {
 		d, err = s.hardwareDelivery(r.Context(), tx, c.TenantID, id)
 		return err
 	})
-	if s.writeDeliveryError(w, r, id, err) {
+	if s.writeChangeError(w, r, "hardware delivery "+quoteClip(id), err) {
 		return
 	}
 	orderState, verdict := api.StateDelivered, "was rejected"
@@ -346,22 +311,6 @@ WHERE id = ?`, state, req.Note, c.UserID, now, u.ID); err != nil {
 		s.log.Error("notifying a hardware review", "delivery", id, "err", err)
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-// writeDeliveryError answers err, if any, and reports whether it did.
-func (s *Server) writeDeliveryError(w http.ResponseWriter, r *http.Request, id string, err error) bool {
-	var c *stateRefusal
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, sql.ErrNoRows):
-		notFound(w, "hardware delivery "+quoteClip(id))
-	case errors.As(err, &c):
-		writeError(w, http.StatusConflict, c.code, "", c.msg)
-	default:
-		s.writeInvalid(w, r, err)
-	}
-	return true
 }
 
 // moveHardwareOrder keeps the delivery's order in step. The delivery is the record of the

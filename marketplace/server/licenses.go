@@ -177,24 +177,13 @@ func (l *licensing) list(w http.ResponseWriter, r *http.Request) {
 		cond = strings.Join(where, " AND ")
 	}
 	items, err := l.query(r.Context(), caller(r).TenantID, cond+` ORDER BY l.created_at DESC, l.id DESC LIMIT ?`, append(args, p.Limit+1)...)
-	if err != nil {
-		l.s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, func(x api.License) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} }))
+	writePage(l.s, w, r, p, items, err, func(x api.License) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} })
 }
 
 // get is GET /v1/licenses/{id}.
 func (l *licensing) get(w http.ResponseWriter, r *http.Request) {
 	lic, err := l.find(r.Context(), caller(r).TenantID, `l.id = ?`, r.PathValue("id"))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		notFound(w, "license "+quoteClip(r.PathValue("id")))
-	case err != nil:
-		l.s.internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, lic)
-	}
+	writeFound(l.s, w, r, "license "+quoteClip(r.PathValue("id")), lic, err)
 }
 
 // content is GET /v1/licenses/{id}/content: the issued license as text or as a file download,
@@ -250,14 +239,7 @@ l.file_name, l.sha256, l.user_id, l.created_at, l.issued_at`
 
 // find reads one license of tenant; sql.ErrNoRows when there is none.
 func (l *licensing) find(ctx context.Context, tenant, cond string, args ...any) (api.License, error) {
-	items, err := l.query(ctx, tenant, cond, args...)
-	if err != nil {
-		return api.License{}, err
-	}
-	if len(items) == 0 {
-		return api.License{}, sql.ErrNoRows
-	}
-	return items[0], nil
+	return first(l.query(ctx, tenant, cond, args...))
 }
 
 // query reads the licenses of tenant that match cond (which may end in ORDER BY and LIMIT).
@@ -281,12 +263,4 @@ func (l *licensing) query(ctx context.Context, tenant, cond string, args ...any)
 		out = append(out, x)
 	}
 	return out, rows.Err()
-}
-
-// pageOf cuts a list read with limit+1 rows into a page and its next cursor.
-func pageOf[T any](items []T, limit int, key func(T) cursor) api.Page[T] {
-	if len(items) <= limit {
-		return api.Page[T]{Items: items}
-	}
-	return api.Page[T]{Items: items[:limit], NextCursor: key(items[limit-1]).String()}
 }

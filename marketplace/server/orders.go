@@ -98,27 +98,13 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	page := api.Page[api.Order]{Items: items}
-	if len(items) > p.Limit {
-		page.Items = items[:p.Limit]
-		last := page.Items[p.Limit-1]
-		page.NextCursor = cursor{At: ms(last.CreatedAt), ID: last.ID}.String()
-	}
-	writeJSON(w, http.StatusOK, page)
+	writePage(s, w, r, p, items, nil, func(x api.Order) cursor { return cursor{At: ms(x.CreatedAt), ID: x.ID} })
 }
 
 // getOrder is GET /v1/orders/{id}; another tenant's order is 404.
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	o, err := s.order(r.Context(), caller(r).TenantID, r.PathValue("id"))
-	if errors.Is(err, sql.ErrNoRows) {
-		notFound(w, "order "+quoteClip(r.PathValue("id")))
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+	writeFound(s, w, r, "order "+quoteClip(r.PathValue("id")), o, err)
 }
 
 func (s *Server) order(ctx context.Context, tenantID, id string) (api.Order, error) {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/iscdesk/iscdesk/marketplace/api"
 )
 
 // Page sizes of list endpoints.
@@ -67,4 +69,22 @@ func decodeCursor(s string) (cursor, bool) {
 		return cursor{}, false
 	}
 	return cursor{At: n, ID: id}, true
+}
+
+// pageOf cuts a list read with limit+1 rows into a page and its next cursor.
+func pageOf[T any](items []T, limit int, key func(T) cursor) api.Page[T] {
+	if len(items) <= limit {
+		return api.Page[T]{Items: items}
+	}
+	return api.Page[T]{Items: items[:limit], NextCursor: key(items[limit-1]).String()}
+}
+
+// writePage answers a list handler's read of p.Limit+1 items (err when it failed) with the page
+// and the cursor of its last item (key), or with a 500.
+func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, p pageReq, items []T, err error, key func(T) cursor) {
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, p.Limit, key))
 }
