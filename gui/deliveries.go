@@ -67,13 +67,11 @@ func newDeliveriesScreen(u *UI) Screen {
 	s.imageList = widget.NewList(func() int { return len(s.images.items) }, newImageRow, s.bindImageRow)
 	imagesTab := container.NewBorder(nil, s.copied, nil, nil, s.imageList)
 
-	s.hwList = widget.NewList(func() int { return len(s.hardware.items) }, newHardwareRow, s.bindHardwareRow)
-	s.hwList.OnSelected = func(id widget.ListItemID) {
-		if id >= 0 && id < len(s.hardware.items) {
-			s.selected = s.hardware.items[id].ID
+	s.hwList = newPickList(func() []api.HardwareDelivery { return s.hardware.items }, hardwareID, newHardwareRow, s.bindHardwareRow,
+		func(id string) {
+			s.selected = id
 			s.updateHardwareDetail()
-		}
-	}
+		})
 	s.hwName = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.hwName.SizeName = theme.SizeNameSubHeadingText
 	s.hwName.Wrapping = fyne.TextWrapWord

@@ -70,13 +70,10 @@ func newLicensesScreen(u *UI) Screen {
 	reload := s.reloadButton()
 	s.status = newStatusLabel()
 
-	s.list = widget.NewList(func() int { return len(s.view.items) }, newLicenseRow, s.bindRow)
-	s.list.OnSelected = func(id widget.ListItemID) {
-		if id >= 0 && id < len(s.view.items) {
-			s.selected = s.view.items[id].ID
-			s.updateDetail()
-		}
-	}
+	s.list = newPickList(func() []api.License { return s.view.items }, licenseID, newLicenseRow, s.bindRow, func(id string) {
+		s.selected = id
+		s.updateDetail()
+	})
 
 	s.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.name.SizeName = theme.SizeNameSubHeadingText

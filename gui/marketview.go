@@ -199,6 +199,19 @@ func setStatus(l *widget.Label, text string, imp widget.Importance) {
 	l.Refresh()
 }
 
+// newPickList is a list of what items returns, whose rows are made by newRow and filled by bind;
+// selecting a row hands its item's id to picked. UI thread.
+func newPickList[T any](items func() []T, id func(T) string, newRow func() fyne.CanvasObject,
+	bind func(widget.ListItemID, fyne.CanvasObject), picked func(id string)) *widget.List {
+	list := widget.NewList(func() int { return len(items()) }, newRow, bind)
+	list.OnSelected = func(i widget.ListItemID) {
+		if all := items(); i >= 0 && i < len(all) {
+			picked(id(all[i]))
+		}
+	}
+	return list
+}
+
 // reselect selects row i of list again after the list changed (none when i < 0), so that the
 // detail pane follows the same item.
 func reselect(list *widget.List, i int) {

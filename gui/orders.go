@@ -72,14 +72,11 @@ func newOrdersScreen(u *UI) Screen {
 	s.count = widget.NewLabel("")
 	s.status = newStatusLabel()
 
-	s.list = widget.NewList(func() int { return len(s.shown) }, newOrderRow, s.bindRow)
-	s.list.OnSelected = func(id widget.ListItemID) {
-		if id >= 0 && id < len(s.shown) {
-			s.selected = s.shown[id].ID
-			s.updateDetail()
-			s.reloadSelected()
-		}
-	}
+	s.list = newPickList(func() []api.Order { return s.shown }, orderID, newOrderRow, s.bindRow, func(id string) {
+		s.selected = id
+		s.updateDetail()
+		s.reloadSelected()
+	})
 
 	s.detailTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.detailTitle.SizeName = theme.SizeNameSubHeadingText
