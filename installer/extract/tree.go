@@ -30,7 +30,8 @@ type node struct {
 // parallel on files that prepareFile set up.
 type tree struct {
 	dir   string   // the .partial folder
-	root  *os.Root // every file operation goes through it: it cannot leave dir, whatever we get wrong
+	root  *os.Root // links, removals and the sync pass go through it: it cannot leave dir, whatever we get wrong
+	mk    creator  // folders and files, the per-entry work, on the fastest safe path of the OS
 	nodes map[string]node
 	files []string // regular files, in creation order, for the sync pass
 }
@@ -40,16 +41,24 @@ func newTree(dir string) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the staging folder: %w", err)
 	}
-	return &tree{dir: dir, root: root, nodes: make(map[string]node)}, nil
+	mk, err := newCreator(dir, root)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return &tree{dir: dir, root: root, mk: mk, nodes: make(map[string]node)}, nil
 }
 
 func (t *tree) close() error {
 	if t.root == nil {
 		return nil
 	}
-	err := t.root.Close()
-	t.root = nil
-	return err
+	err := errors.Join(t.mk.close(), t.root.Close())
+	t.root, t.mk = nil, nil
+	if err != nil {
+		return fmt.Errorf("closing the staging folder %s: %w", t.dir, err)
+	}
+	return nil
 }
 
 // mkdir creates folder name (a cleaned entry name) and its missing parents.
@@ -66,12 +75,8 @@ func (t *tree) mkdir(name, raw string) error {
 	if err := t.parents(name, raw); err != nil {
 		return err
 	}
-	if err := t.root.Mkdir(name, 0o755); err != nil {
+	if err := t.mk.mkdir(name); err != nil {
 		return fmt.Errorf("entry %q: creating folder: %w", raw, err)
-	}
-	// Mkdir's mode passes through the umask; the tree must look the same whatever it is.
-	if err := t.root.Chmod(name, 0o755); err != nil {
-		return fmt.Errorf("entry %q: %w", raw, err)
 	}
 	t.nodes[name] = node{kind: kindDir}
 	return nil
@@ -136,23 +141,6 @@ func fileMode(m fs.FileMode) fs.FileMode {
 		return 0o755
 	}
 	return 0o644
-}
-
-// createFile opens prepared file name for writing. O_EXCL means an existing name, a symlink
-// included, is an error rather than something to follow.
-func (t *tree) createFile(name string, mode fs.FileMode) (*os.File, error) {
-	f, err := t.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return nil, err
-	}
-	if mode&0o111 != 0 {
-		// Only the execute bits matter to the installer, and the umask may have taken them.
-		if err := f.Chmod(mode); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
 }
 
 // symlink creates a symbolic link after checking that its target stays inside the tree.

@@ -16,7 +16,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 
 // writeFile fills prepared file name from r, counting every byte against the limits.
 func (t *tree) writeFile(ctx context.Context, m *meter, name, raw string, mode fs.FileMode, r io.Reader) error {
-	f, err := t.createFile(name, fileMode(mode))
+	f, err := t.mk.create(name, fileMode(mode))
 	if err != nil {
 		return fmt.Errorf("entry %q: creating file: %w", raw, err)
 	}
