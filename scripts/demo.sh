@@ -73,7 +73,12 @@ say "Install Demo Solver by name: the marketplace signs a ticket, the agent veri
 run "$bin/iscdesk" install demo-solver
 run "$bin/iscdesk" software
 say "Apply for its license, bound to this machine's fingerprint; the marketplace issues it asynchronously"
-run "$bin/iscdesk" licenses apply demo-solver --wait
+run "$bin/iscdesk" licenses apply demo-solver --wait | tee "$demo/license.txt"
+lic=$(grep -o 'lic_[0-9a-f]*' "$demo/license.txt" | head -n1)
+if [ -n "$lic" ]; then
+  say "The agent puts the license where the package says ({{.InstallDir}}/license/solver.lic)"
+  run "$bin/iscdesk" licenses install "$lic"
+fi
 run "$bin/iscdesk" licenses list
 say "Orders and deliveries of the tenant"
 run "$bin/iscdesk" orders list

@@ -114,6 +114,7 @@ func TestMarketCommands(t *testing.T) {
 		{name: "admins", args: []string{"org", "admins", "list"}, as: eng, contains: []string{"admin  ", "creator"}},
 		{name: "remove the creator", args: []string{"org", "admins", "remove", "admin"}, as: adm, code: exitRefused, contains: []string{"the creator cannot be removed"}},
 		{name: "engineer may not add admins", args: []string{"org", "admins", "add", "engineer"}, as: eng, code: exitRefused, contains: []string{"403"}},
+		{name: "licenses list points at the rejection reason", args: []string{"licenses", "list", "--state", "rejected"}, as: eng, contains: []string{"rejected (see: iscdesk licenses show lic_"}},
 		{name: "licenses bad state", args: []string{"licenses", "list", "--state", "lost"}, as: eng, code: exitUsage},
 		{name: "license bad fingerprint", args: []string{"licenses", "apply", "demo-solver", "--fingerprint", "aa|bb"}, as: eng, code: exitUsage, contains: []string{"MAC|disk|board|cpu"}},
 		{name: "license bad expiry", args: []string{"licenses", "apply", "demo-solver", "--expires", "soon"}, as: eng, code: exitUsage, contains: []string{"365d"}},

@@ -71,7 +71,7 @@ func (p *textPrinter) Licenses(items []api.License) error {
 		for _, l := range items {
 			state := l.State
 			if l.Reason != "" {
-				state += ": " + l.Reason
+				state += " (see: iscdesk licenses show " + l.ID + ")" // the reason is long; a table row is not
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Product, state, orDash(l.Kind), day(l.ExpiresAt), l.Fingerprint)
 		}
