@@ -164,12 +164,21 @@ func (s *Server) authorizeLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	remote := remoteIP(r)
+	// Refused before the password is hashed, so a guesser gets no answer and costs no CPU.
+	if no := s.signIns.check(username, remote, s.now()); no.msg != "" {
+		setRetryAfter(w, no.retry)
+		renderLogin(w, http.StatusTooManyRequests, loginView{Form: true, CSRF: form, P: p, Username: username,
+			Error: "Sign-in refused: " + no.msg + "."})
+		return
+	}
 	userID, tenantID, ok, err := s.checkLogin(r.Context(), username, password)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	if !ok {
+		s.signIns.fail(username, remote, s.now())
 		renderLogin(w, http.StatusUnauthorized, loginView{Form: true, CSRF: form, P: p, Username: username,
 			Error: "Wrong username or password."})
 		return
@@ -231,6 +240,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client_id; the desktop client is "+api.ClientID)
 		return
 	}
+	// The token endpoint takes no password, but guessed codes and refresh tokens count
+	// against the caller's address like wrong passwords do.
+	remote := remoteIP(r)
+	if no := s.signIns.check("", remote, s.now()); no.msg != "" {
+		setRetryAfter(w, no.retry)
+		oauthError(w, http.StatusTooManyRequests, "slow_down", no.msg)
+		return
+	}
 	var tok api.Token
 	var err error
 	switch f.Get("grant_type") {
@@ -244,6 +261,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	var ge *grantError
 	if errors.As(err, &ge) {
+		if ge.code == "invalid_grant" {
+			s.signIns.fail("", remote, s.now())
+		}
 		oauthError(w, http.StatusBadRequest, ge.code, ge.desc)
 		return
 	}

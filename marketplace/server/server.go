@@ -82,6 +82,7 @@ type Server struct {
 	key     ticket.PrivateKey
 	hub     *hub
 	idem    keyedMutex
+	signIns *signInLimits // failed sign-ins per username and per remote address
 	handler http.Handler
 	routes  []Route
 
@@ -127,7 +128,7 @@ func New(db *DB, o Options) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{db: db, opts: o, log: o.Logger, key: key, hub: newHub(), ctx: ctx, cancel: cancel}
+	s := &Server{db: db, opts: o, log: o.Logger, key: key, hub: newHub(), signIns: newSignInLimits(), ctx: ctx, cancel: cancel}
 	s.handler = s.buildMux()
 	s.Go(s.sweeper)
 	return s, nil
