@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"runtime"
@@ -21,17 +22,6 @@ import (
 
 // thisPlatform is the platform the marketplace is asked for: "linux/amd64".
 func thisPlatform() string { return runtime.GOOS + "/" + runtime.GOARCH }
-
-// releaseFor picks the newest release of p for this platform ("linux/amd64", or "linux" for any
-// arch); version "" is any. The marketplace lists releases newest first.
-func releaseFor(p *api.Product, version string) (api.Release, bool) {
-	for _, r := range p.Releases {
-		if (r.Platform == thisPlatform() || r.Platform == runtime.GOOS) && (version == "" || r.Version == version) {
-			return r, true
-		}
-	}
-	return api.Release{}, false
-}
 
 // notSignedIn reports whether err means the marketplace does not know who is asking.
 func notSignedIn(err error) bool {
@@ -51,7 +41,9 @@ func (g *globals) software(cmd *cobra.Command, installedOnly bool) error {
 		}
 		return g.printer().Software(installed)
 	}
-	owned, mktErr := mclient.Collect(g.marketClient().Entitlements(ctx, mclient.ListOptions{PageSize: 500}))
+	// ?platform= makes each entitlement carry the newest release for this machine.
+	owned, mktErr := mclient.Collect(g.marketClient().Entitlements(ctx,
+		mclient.ListOptions{PageSize: 500, Filter: url.Values{"platform": {thisPlatform()}}}))
 	switch {
 	case mktErr != nil && agentErr != nil:
 		return agentErr // the agent's error decides the exit code; the marketplace's follows
@@ -67,17 +59,12 @@ func (g *globals) software(cmd *cobra.Command, installedOnly bool) error {
 	case agentErr != nil:
 		fmt.Fprintf(g.io.err, "iscdesk: showing what your organisation owns only: %v\n", agentErr)
 	}
-	rows, err := g.mergeOwned(ctx, owned, installed)
-	if err != nil {
-		return err
-	}
-	return g.marketPrinter().Owned(rows)
+	return g.marketPrinter().Owned(mergeOwned(owned, installed))
 }
 
-// mergeOwned makes one row per product, owned or installed. The owned version is the newest
-// release for this platform, one catalog call per owned product.
-func (g *globals) mergeOwned(ctx context.Context, owned []api.Entitlement, installed []apitype.Software) ([]ownedRow, error) {
-	mc := g.marketClient()
+// mergeOwned makes one row per product, owned or installed. The owned version is the entitlement's
+// latest release, which the marketplace picked for this platform.
+func mergeOwned(owned []api.Entitlement, installed []apitype.Software) []ownedRow {
 	byID := map[string]*apitype.Software{}
 	for i := range installed {
 		byID[installed[i].ID] = &installed[i]
@@ -90,12 +77,8 @@ func (g *globals) mergeOwned(ctx context.Context, owned []api.Entitlement, insta
 		}
 		seen[e.Product] = true
 		row := ownedRow{Product: e.Product, Name: e.Name, Owned: true, State: ownedNotInstalled}
-		p, err := mc.Product(ctx, e.Product)
-		if err != nil {
-			return nil, fmt.Errorf("reading the releases of %s: %w", e.Product, err)
-		}
-		if r, ok := releaseFor(p, ""); ok {
-			row.OwnedVersion = r.Version
+		if e.Latest != nil {
+			row.OwnedVersion = e.Latest.Version
 		} else {
 			row.State = ownedNoRelease
 		}
@@ -112,7 +95,7 @@ func (g *globals) mergeOwned(ctx context.Context, owned []api.Entitlement, insta
 		}
 	}
 	slices.SortFunc(rows, func(a, b ownedRow) int { return strings.Compare(a.Product, b.Product) })
-	return rows, nil
+	return rows
 }
 
 // fillInstalled adds what the agent says of a product to its row.

@@ -81,6 +81,15 @@ type Entitlement struct {
 	OrderID   string     `json:"order_id,omitempty"`
 	GrantedAt time.Time  `json:"granted_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Latest is the product's newest release (for the ?platform= asked for, if any); nil when
+	// there is none.
+	Latest *LatestRelease `json:"latest,omitempty"`
+}
+
+// LatestRelease is a product's newest version and the platforms it was released for, sorted.
+type LatestRelease struct {
+	Version   string   `json:"version"`
+	Platforms []string `json:"platforms"`
 }
 
 // Product is a catalog entry with its releases.

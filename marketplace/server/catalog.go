@@ -48,22 +48,39 @@ func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Keys{Keys: []api.PublicKey{{ID: pub.ID, Algorithm: "ed25519", Line: string(line)}}})
 }
 
-// listEntitlements is GET /v1/entitlements, paged by entitlement id.
+// listEntitlements is GET /v1/entitlements, paged by entitlement id. Each entitlement carries its
+// product's newest release, for ?platform= when given. One query joins the page of entitlements
+// to the releases of their products; the newest version is picked here, because SQL cannot
+// compare versions.
 func (s *Server) listEntitlements(w http.ResponseWriter, r *http.Request) {
 	p, ok := parsePage(w, r)
 	if !ok {
 		return
 	}
+	platform := r.URL.Query().Get("platform")
+	if platform != "" && !platformPattern.MatchString(platform) {
+		badRequest(w, "platform", "platform must be linux, windows or darwin, optionally /amd64 or /arm64")
+		return
+	}
 	c := caller(r)
-	q := `SELECT e.id, e.product_id, p.name, p.publisher, COALESCE(e.order_id, ''), e.granted_at, e.expires_at
-FROM entitlements e JOIN products p ON p.id = e.product_id WHERE e.tenant_id = ?`
+	page := `SELECT id, product_id, order_id, granted_at, expires_at FROM entitlements WHERE tenant_id = ?`
 	args := []any{c.TenantID}
 	if p.After != nil {
-		q += ` AND e.id > ?`
+		page += ` AND id > ?`
 		args = append(args, p.After.ID)
 	}
-	q += ` ORDER BY e.id LIMIT ?`
+	page += ` ORDER BY id LIMIT ?`
 	args = append(args, p.Limit+1)
+	join := `LEFT JOIN releases r ON r.product_id = e.product_id`
+	if platform != "" {
+		// A release for "linux" also installs on "linux/amd64" (platformMatches).
+		wantOS, _, _ := strings.Cut(platform, "/")
+		join += ` AND r.platform IN (?, ?)`
+		args = append(args, platform, wantOS)
+	}
+	q := `SELECT e.id, e.product_id, p.name, p.publisher, COALESCE(e.order_id, ''), e.granted_at, e.expires_at,
+COALESCE(r.version, ''), COALESCE(r.platform, '')
+FROM (` + page + `) e JOIN products p ON p.id = e.product_id ` + join + ` ORDER BY e.id`
 	rows, err := s.db.QueryContext(r.Context(), q, args...)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -75,23 +92,45 @@ FROM entitlements e JOIN products p ON p.id = e.product_id WHERE e.tenant_id = ?
 		var e api.Entitlement
 		var granted int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.Product, &e.Name, &e.Publisher, &e.OrderID, &granted, &expires); err != nil {
+		var version, relPlatform string
+		if err := rows.Scan(&e.ID, &e.Product, &e.Name, &e.Publisher, &e.OrderID, &granted, &expires, &version, &relPlatform); err != nil {
 			s.internalError(w, r, err)
 			return
 		}
-		e.GrantedAt, e.ExpiresAt = fromMS(granted), nullMS(expires)
-		items = append(items, e)
+		// Rows come grouped by entitlement: one per release of its product, or one with no release.
+		if n := len(items); n == 0 || items[n-1].ID != e.ID {
+			e.GrantedAt, e.ExpiresAt = fromMS(granted), nullMS(expires)
+			items = append(items, e)
+		}
+		if version != "" {
+			keepNewest(&items[len(items)-1], version, relPlatform)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	page := api.Page[api.Entitlement]{Items: items}
-	if len(items) > p.Limit {
-		page.Items = items[:p.Limit]
-		page.NextCursor = cursor{ID: page.Items[p.Limit-1].ID}.String()
+	for _, e := range items {
+		if e.Latest != nil {
+			slices.Sort(e.Latest.Platforms)
+		}
 	}
-	writeJSON(w, http.StatusOK, page)
+	out := api.Page[api.Entitlement]{Items: items}
+	if len(items) > p.Limit {
+		out.Items = items[:p.Limit]
+		out.NextCursor = cursor{ID: out.Items[p.Limit-1].ID}.String()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// keepNewest folds one release of e's product into e.Latest.
+func keepNewest(e *api.Entitlement, version, platform string) {
+	switch {
+	case e.Latest == nil || manifest.CompareVersions(version, e.Latest.Version) > 0:
+		e.Latest = &api.LatestRelease{Version: version, Platforms: []string{platform}}
+	case manifest.CompareVersions(version, e.Latest.Version) == 0 && !slices.Contains(e.Latest.Platforms, platform):
+		e.Latest.Platforms = append(e.Latest.Platforms, platform)
+	}
 }
 
 // getProduct is GET /v1/products/{id}: a catalog entry with its releases, newest first.

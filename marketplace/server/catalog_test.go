@@ -46,6 +46,96 @@ func TestEntitlementsPaging(t *testing.T) {
 	}
 }
 
+func TestEntitlementsLatestRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.login(DemoEngineer, DemoPassword)
+	// 1.10.0 is newer than 1.9.0: versions compare as versions, not as text.
+	exec := func(q string, args ...any) {
+		_, err := e.db.Exec(q, args...)
+		require.NoError(t, err)
+	}
+	for _, id := range []string{"zz-cad", "zz-norelease"} {
+		exec(`INSERT INTO products (id, name, publisher, created_at) VALUES (?, ?, 'Test', 0)`, id, id)
+		exec(`INSERT INTO entitlements (id, tenant_id, product_id, granted_at) VALUES (?, ?, ?, 0)`, "ent_"+id, tok.TenantID, id)
+	}
+	for _, rel := range [][2]string{{"1.9.0", "linux"}, {"1.10.0", "linux/amd64"}, {"1.10.0", "windows"}, {"2.0.0", "darwin/arm64"}, {"1.10.0", "darwin/amd64"}} {
+		exec(`INSERT INTO releases (id, product_id, version, platform, file, size, sha256, manifest_sha256, created_at)
+VALUES (?, 'zz-cad', ?, ?, 'f', 1, 'x', 'x', 0)`, newID("rel"), rel[0], rel[1])
+	}
+	cases := []struct {
+		query string
+		want  *api.LatestRelease // of zz-cad
+	}{
+		{"", &api.LatestRelease{Version: "2.0.0", Platforms: []string{"darwin/arm64"}}},
+		{"?platform=linux/amd64", &api.LatestRelease{Version: "1.10.0", Platforms: []string{"linux/amd64"}}},
+		{"?platform=linux/arm64", &api.LatestRelease{Version: "1.9.0", Platforms: []string{"linux"}}},
+		{"?platform=linux", &api.LatestRelease{Version: "1.9.0", Platforms: []string{"linux"}}},
+		{"?platform=windows/arm64", &api.LatestRelease{Version: "1.10.0", Platforms: []string{"windows"}}},
+		{"?platform=darwin/amd64", &api.LatestRelease{Version: "1.10.0", Platforms: []string{"darwin/amd64"}}},
+	}
+	for _, tc := range cases {
+		t.Run("platform "+tc.query, func(t *testing.T) {
+			var all api.Page[api.Entitlement]
+			decode(t, e.do("GET", "/v1/entitlements"+tc.query, tok.AccessToken, nil), http.StatusOK, &all)
+			byProduct := map[string]api.Entitlement{}
+			for _, ent := range all.Items {
+				byProduct[ent.Product] = ent
+			}
+			require.Contains(t, byProduct, "zz-cad")
+			assert.Equal(t, tc.want, byProduct["zz-cad"].Latest)
+			require.Contains(t, byProduct, "zz-norelease")
+			assert.Nil(t, byProduct["zz-norelease"].Latest)
+
+			// Pages of one hold the same entitlements: the join does not eat into the limit.
+			var paged []api.Entitlement
+			sep, next := "?", ""
+			if tc.query != "" {
+				sep = "&"
+			}
+			for range len(all.Items) + 1 {
+				var p api.Page[api.Entitlement]
+				decode(t, e.do("GET", "/v1/entitlements"+tc.query+sep+"limit=1&cursor="+next, tok.AccessToken, nil), http.StatusOK, &p)
+				require.LessOrEqual(t, len(p.Items), 1)
+				paged = append(paged, p.Items...)
+				if next = p.NextCursor; next == "" {
+					break
+				}
+			}
+			assert.Equal(t, all.Items, paged)
+		})
+	}
+	t.Run("the demo products carry their version", func(t *testing.T) {
+		var all api.Page[api.Entitlement]
+		decode(t, e.do("GET", "/v1/entitlements?platform=linux/amd64", tok.AccessToken, nil), http.StatusOK, &all)
+		withRelease := 0
+		for _, ent := range all.Items {
+			if ent.Product == "zz-norelease" || ent.Product == "zz-cad" {
+				continue
+			}
+			var p api.Product
+			decode(t, e.do("GET", "/v1/products/"+ent.Product, tok.AccessToken, nil), http.StatusOK, &p)
+			var want *api.LatestRelease
+			for _, rel := range p.Releases { // newest first
+				if platformMatches(rel.Platform, "linux/amd64") && (want == nil || rel.Version == want.Version) {
+					if want == nil {
+						want = &api.LatestRelease{Version: rel.Version}
+					}
+					want.Platforms = append(want.Platforms, rel.Platform)
+				}
+			}
+			assert.Equal(t, want, ent.Latest, ent.Product)
+			if want != nil {
+				withRelease++
+			}
+		}
+		assert.Positive(t, withRelease, "the demo products have linux releases")
+	})
+	t.Run("bad platform", func(t *testing.T) {
+		assert.Equal(t, "platform", apiError(t, e.do("GET", "/v1/entitlements?platform=beos", tok.AccessToken, nil), http.StatusBadRequest).Field)
+	})
+}
+
 func TestTickets(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
