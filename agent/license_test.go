@@ -31,6 +31,21 @@ func installJob(t *testing.T, a *Agent, req apitype.JobRequest) apitype.Job {
 	return j
 }
 
+// waitFile polls until path exists.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		if _, err := os.Lstat(path); err == nil {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s is not there after %s", path, deadline)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitGone polls until path does not exist.
 func waitGone(t *testing.T, path string) {
 	t.Helper()
@@ -138,6 +153,7 @@ func TestLicenseForPathRule(t *testing.T) {
 
 	// An overwrite install empties the install folder; the agent puts the license back from its copy.
 	installJob(t, a.Agent, apitype.JobRequest{Action: apitype.ActionOverwrite, Ticket: m.example("solver")})
+	waitFile(t, licPath) // put back right after the job is journaled done
 	data, err = os.ReadFile(licPath)
 	require.NoError(t, err, "the license is back after the overwrite install")
 	assert.Equal(t, second.Content, data)
