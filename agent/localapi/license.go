@@ -1,15 +1,8 @@
 package localapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
@@ -77,43 +70,12 @@ func (s *Server) installLicense(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, lic)
 }
 
-// decodeLicenseRequest reads POST /v1/licenses strictly: one JSON object with no unknown fields,
-// and the fields every license needs. The agent checks the SHA-256 itself.
+// decodeLicenseRequest reads POST /v1/licenses strictly and checks the fields every license needs.
+// The agent checks the SHA-256 itself.
 func decodeLicenseRequest(w http.ResponseWriter, r *http.Request) (apitype.LicenseRequest, error) {
 	var req apitype.LicenseRequest
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return req, errorf(http.StatusRequestEntityTooLarge, "too_large", "content",
-				fmt.Sprintf("the request body is larger than %d bytes; a license request holds one license file", maxRequestBody))
-		}
-		return req, errorf(http.StatusBadRequest, "bad_request", "", "reading the request body: "+err.Error())
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return req, errorf(http.StatusBadRequest, "bad_request", "",
-			`the request body is empty; send {"product": ID, "content": BASE64, "sha256": HEX, "file_name": NAME}`)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var corrupt base64.CorruptInputError
-		if errors.As(err, &corrupt) {
-			return req, errorf(http.StatusBadRequest, "bad_request", "content",
-				`field "content" must be the license file in base64 (e.g. base64 -w0 FILE): `+corrupt.Error())
-		}
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			name = strings.Trim(name, `"`)
-			line, col := position(data, keyOffset(data, name, dec.InputOffset()))
-			return req, errorf(http.StatusBadRequest, "bad_request", name,
-				fmt.Sprintf("unknown field %q at line %d, column %d; a license request has product, content, sha256 and file_name", name, line, col))
-		}
-		return req, jsonError(data, dec.InputOffset(), err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		line, col := position(data, dec.InputOffset())
-		return req, errorf(http.StatusBadRequest, "bad_request", "",
-			fmt.Sprintf("unexpected data after the JSON object at line %d, column %d; send one object", line, col))
+	if err := decodeStrict(w, r, &req, licenseRequestBody); err != nil {
+		return req, err
 	}
 	bad := func(field, msg string) error { return errorf(http.StatusBadRequest, "bad_request", field, msg) }
 	switch {

@@ -17,38 +17,77 @@ import (
 // maxRequestBody caps a request body: a ticket is a few KiB.
 const maxRequestBody = 1 << 20
 
-// decodeJobRequest reads POST /v1/jobs strictly: one JSON object, no unknown fields, and the
-// fields its action needs. Its errors say where the JSON went wrong.
-func decodeJobRequest(w http.ResponseWriter, r *http.Request) (apitype.JobRequest, error) {
-	var req apitype.JobRequest
+// body describes one kind of JSON request body, for the messages of decodeStrict.
+type body struct {
+	name     string // "job request"
+	fields   string // the fields it has, for an unknown field: "action, ticket, product, ..."
+	empty    string // what to send when the body is empty; "" when an empty body is allowed
+	tooLarge string // why the cap is enough: "a job request holds one ticket of a few KiB"
+	// bytesField is the field holding base64 bytes, bytesHint how to make them.
+	bytesField, bytesHint string
+}
+
+var (
+	jobBody = body{
+		name:       "job request",
+		fields:     "action, ticket, product, allow_downgrade and priority",
+		empty:      `send a JSON object such as {"action":"uninstall","product":"cadpro"}`,
+		tooLarge:   "a job request holds one ticket of a few KiB",
+		bytesField: "ticket", bytesHint: "the ticket file in base64 (e.g. base64 -w0 FILE.ticket)",
+	}
+	licenseRequestBody = body{
+		name:       "license request",
+		fields:     "product, content, sha256 and file_name",
+		empty:      `send {"product": ID, "content": BASE64, "sha256": HEX, "file_name": NAME}`,
+		tooLarge:   "a license request holds one license file",
+		bytesField: "content", bytesHint: "the license file in base64 (e.g. base64 -w0 FILE)",
+	}
+	updateBody = body{name: "update request", fields: "check_only"} // empty: check and apply
+)
+
+// decodeStrict reads a request body that must be one JSON object of b's kind into v: capped at
+// maxRequestBody, no unknown fields, nothing after it. Its errors are 400s (413 when too large) that
+// say where the JSON went wrong and which field.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any, b body) error {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return req, errorf(http.StatusRequestEntityTooLarge, "too_large", "",
-				fmt.Sprintf("the request body is larger than %d bytes; a job request holds one ticket of a few KiB", maxRequestBody))
+			return errorf(http.StatusRequestEntityTooLarge, "too_large", "",
+				fmt.Sprintf("the request body is larger than %d bytes; %s", maxRequestBody, b.tooLarge))
 		}
-		return req, errorf(http.StatusBadRequest, "bad_request", "", "reading the request body: "+err.Error())
+		return errorf(http.StatusBadRequest, "bad_request", "", "reading the request body: "+err.Error())
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return req, errorf(http.StatusBadRequest, "bad_request", "",
-			`the request body is empty; send a JSON object such as {"action":"uninstall","product":"cadpro"}`)
+		if b.empty == "" {
+			return nil
+		}
+		return errorf(http.StatusBadRequest, "bad_request", "", "the request body is empty; "+b.empty)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, jsonError(data, dec.InputOffset(), err)
+	if err := dec.Decode(v); err != nil {
+		return jsonError(data, dec.InputOffset(), err, b)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		line, col := position(data, dec.InputOffset())
-		return req, errorf(http.StatusBadRequest, "bad_request", "",
+		return errorf(http.StatusBadRequest, "bad_request", "",
 			fmt.Sprintf("unexpected data after the JSON object at line %d, column %d; send one object", line, col))
+	}
+	return nil
+}
+
+// decodeJobRequest reads POST /v1/jobs and checks the fields its action needs.
+func decodeJobRequest(w http.ResponseWriter, r *http.Request) (apitype.JobRequest, error) {
+	var req apitype.JobRequest
+	if err := decodeStrict(w, r, &req, jobBody); err != nil {
+		return req, err
 	}
 	return req, validateJobRequest(req)
 }
 
 // jsonError turns a decoding error into a 400 that names the place and the field.
-func jsonError(data []byte, offset int64, err error) error {
+func jsonError(data []byte, offset int64, err error, b body) error {
 	var (
 		syntax  *json.SyntaxError
 		typ     *json.UnmarshalTypeError
@@ -67,18 +106,18 @@ func jsonError(data []byte, offset int64, err error) error {
 		line, col := position(data, keyOffset(data, typ.Field, typ.Offset))
 		return errorf(http.StatusBadRequest, "bad_request", typ.Field,
 			fmt.Sprintf("field %q at line %d, column %d must be %s, not a JSON %s", typ.Field, line, col, typ.Type, typ.Value))
-	case errors.As(err, &corrupt):
-		return errorf(http.StatusBadRequest, "bad_request", "ticket",
-			"field \"ticket\" must be the ticket file in base64 (e.g. base64 -w0 FILE.ticket): "+corrupt.Error())
+	case errors.As(err, &corrupt) && b.bytesField != "":
+		return errorf(http.StatusBadRequest, "bad_request", b.bytesField,
+			fmt.Sprintf("field %q must be %s: %s", b.bytesField, b.bytesHint, corrupt.Error()))
 	}
 	// encoding/json has no type for unknown fields: `json: unknown field "name"`.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
 		line, col := position(data, keyOffset(data, name, offset))
 		return errorf(http.StatusBadRequest, "bad_request", name,
-			fmt.Sprintf("unknown field %q at line %d, column %d; a job request has action, ticket, product, allow_downgrade and priority", name, line, col))
+			fmt.Sprintf("unknown field %q at line %d, column %d; a %s has %s", name, line, col, b.name, b.fields))
 	}
-	return errorf(http.StatusBadRequest, "bad_request", "", "reading the job request: "+strings.TrimPrefix(err.Error(), "json: "))
+	return errorf(http.StatusBadRequest, "bad_request", "", "reading the "+b.name+": "+strings.TrimPrefix(err.Error(), "json: "))
 }
 
 // keyOffset is where the key name first appears in data, else def. The decoder reports where it

@@ -1,10 +1,7 @@
 package localapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/iscdesk/iscdesk/agent/apitype"
@@ -52,20 +49,10 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req apitype.UpdateRequest
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
-	if err != nil {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", "", "reading the request body: "+err.Error()))
+	var req apitype.UpdateRequest // an empty body means: check and apply
+	if err := decodeStrict(w, r, &req, updateBody); err != nil {
+		s.writeError(w, r, err)
 		return
-	}
-	if len(bytes.TrimSpace(data)) > 0 { // an empty body means: check and apply
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", "",
-				`the request body must be {"check_only": true|false}: `+err.Error()))
-			return
-		}
 	}
 	c := s.caller(r)
 	s.log.Info("agent update requested", "check_only", req.CheckOnly, "uid", c.UID, "user", c.User)
