@@ -1,7 +1,6 @@
 package localapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,17 +31,7 @@ func startLicenseServer(t *testing.T) (*testServer, *localapitest.LicenseBroker)
 	lb := localapitest.NewLicenseBroker()
 	ts := &testServer{b: localapitest.New(dir), sock: filepath.Join(dir, "agent.sock")}
 	ts.srv = NewServer(licenseBackend{ts.b, lb}, Policy{}, nil)
-	ln, err := Listen(ts.sock, ListenOptions{})
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- ts.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, ts.srv.Shutdown(ctx))
-		assert.NoError(t, <-served)
-	})
-	ts.hc = unixClient(ts.sock)
+	ts.serve(t)
 	return ts, lb
 }
 

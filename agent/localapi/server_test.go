@@ -39,6 +39,13 @@ func startServerOn(t testing.TB, sock string, p Policy) *testServer {
 	ts.srv = NewServer(ts.b, p, nil)
 	ts.srv.keepalive = 50 * time.Millisecond
 	ts.srv.logPoll = 10 * time.Millisecond
+	ts.serve(t)
+	return ts
+}
+
+// serve listens on ts.sock and serves ts.srv until the test ends, then shuts it down cleanly.
+func (ts *testServer) serve(t testing.TB) {
+	t.Helper()
 	ln, err := Listen(ts.sock, ListenOptions{})
 	require.NoError(t, err)
 	served := make(chan error, 1)
@@ -50,7 +57,6 @@ func startServerOn(t testing.TB, sock string, p Policy) *testServer {
 		assert.NoError(t, <-served)
 	})
 	ts.hc = unixClient(ts.sock)
-	return ts
 }
 
 // unixClient is an HTTP client that reaches the server at sock whatever the URL's host.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,17 +41,7 @@ func serveBackend(t *testing.T, b Backend) *testServer {
 	t.Helper()
 	ts := &testServer{sock: filepath.Join(t.TempDir(), "agent.sock")}
 	ts.srv = NewServer(b, Policy{}, nil)
-	ln, err := Listen(ts.sock, ListenOptions{})
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- ts.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, ts.srv.Shutdown(ctx))
-		assert.NoError(t, <-served)
-	})
-	ts.hc = unixClient(ts.sock)
+	ts.serve(t)
 	return ts
 }
 
