@@ -214,6 +214,11 @@ func runCrashCase(t *testing.T, src, id string, installOK, uninstallClean bool, 
 		child.PackageID = id
 	}
 	reached := killChildAt(t, child, c.after)
+	if installOK {
+		// Every point of a job that succeeds is passed: a point never reached means the kill was never
+		// tested, and the cell would prove nothing.
+		require.True(t, reached, "the job never reached %s", c.point)
+	}
 
 	e, err := Open(cfg)
 	require.NoError(t, err)
